@@ -1,0 +1,143 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for conaktiv.server.backup: the server's online backup, a command, or an archive."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import typing as t
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import validate_folder_name
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+
+ARGUMENT_SPEC: dict[str, t.Any] = {
+    **CONTROL_OPTION,
+    **SERVICE_OPTION,
+    "method": {"type": "str", "choices": ["server", "command", "archive"], "default": "server"},
+    "label": {"type": "str", "default": "pre"},
+    "version": {"type": "str", "required": True},
+    "backup_dir": {"type": "str"},
+    "server_path": {"type": "str"},
+    "data_path": {"type": "str"},
+    "command": {"type": "list", "elements": "str"},
+    "keep": {"type": "int", "default": 5},
+    "max_age": {"type": "int", "default": 0},
+}
+REQUIRED_IF = [
+    ["method", "archive", ["backup_dir", "server_path", "data_path"]],
+    ["method", "command", ["backup_dir", "command"]],
+]
+
+PREFIX = "ConAktiv-backup-"
+_NAME = re.compile(r"^ConAktiv-backup-(?P<label>[A-Za-z0-9_]+)-(?P<version>.+)-(?P<stamp>\d{8}-\d{6})\.zip$")
+
+
+def backup_name(label: str, version: str, now: datetime.datetime) -> str:
+    """The file name of a backup: label, version and local time, sortable."""
+    safe_version = re.sub(r"[^A-Za-z0-9._]+", "_", version)
+    return f"{PREFIX}{label}-{safe_version}-{now.strftime('%Y%m%d-%H%M%S')}.zip"
+
+
+def our_backups(names: list[str]) -> list[tuple[str, re.Match[str]]]:
+    """The backups this module made, oldest first."""
+    found = [(name, match) for name in names if (match := _NAME.match(name))]
+    return sorted(found, key=lambda item: item[1]["stamp"])
+
+
+class ActionModule(PhaseAction):
+    """Make a backup named by label, version and time; keep the newest ``keep``."""
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    REQUIRED_IF = REQUIRED_IF
+
+    def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", args["label"]):
+            raise PhaseFailed(f"label {args['label']!r} may only contain letters, digits and '_'")
+        control = Control(host, args.get("control"))
+        now = datetime.datetime.now()
+        name = backup_name(args["label"], args["version"], now)
+        reused = self._recent(host, args, now) if args["max_age"] > 0 and args.get("backup_dir") else None
+        if reused:
+            return {"changed": False, **reused, "msg": f"reusing the recent backup {reused['path']}"}
+        if args["method"] == "archive":
+            self._require_stopped(host, args, control)
+        if self._task.check_mode:
+            return {"changed": True, "msg": f"would make a {args['method']} backup {name}"}
+        if args["method"] == "server":
+            made = self._server_backup(host, control, args, name)
+        elif args["method"] == "command":
+            made = self._command_backup(host, args, name)
+        else:
+            target = host.join(args["backup_dir"], name)
+            host.make_dir(args["backup_dir"])
+            host.make_zip([args["data_path"], host.join(args["server_path"], "Server Database")], target)
+            made = target
+        found = host.stat(made, checksum_algorithm="sha256")
+        if not found.exists or found.size == 0:
+            raise PhaseFailed(f"the {args['method']} backup did not produce a file at {made}")
+        removed = self._retention(host, host.parent(made), args["keep"])
+        return {"changed": True, "path": made, "size": found.size, "sha256": found.checksum, "method": args["method"],
+                "label": args["label"], "removed": removed, "msg": f"backup written to {made}"}
+
+    def _server_backup(self, host: Host, control: Control, args: dict[str, t.Any], name: str) -> str:
+        reply = control.backup(args["label"])
+        path = reply.get("path")
+        if not path:
+            raise PhaseFailed(f"the server's online backup returned no path: {reply}")
+        found = host.stat(path, checksum_algorithm="sha256")
+        if not found.exists:
+            raise PhaseFailed(f"the server reported the backup {path}, but it does not exist")
+        if reply.get("sha256") and found.checksum != reply["sha256"]:
+            raise PhaseFailed(f"the backup {path} does not match the checksum the server reported")
+        target = host.join(args.get("backup_dir") or host.parent(path), name)
+        if args.get("backup_dir"):
+            host.make_dir(args["backup_dir"])
+        host.rename(path, target)
+        return target
+
+    @staticmethod
+    def _command_backup(host: Host, args: dict[str, t.Any], name: str) -> str:
+        target = host.join(args["backup_dir"], name)
+        host.make_dir(args["backup_dir"])
+        argv = [part.replace("{path}", target).replace("{label}", args["label"]).replace("{version}", args["version"])
+                for part in args["command"]]
+        result = host.run(argv)
+        if result.rc != 0:
+            raise PhaseFailed(f"the backup command exited {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}")
+        return target
+
+    @staticmethod
+    def _require_stopped(host: Host, args: dict[str, t.Any], control: Control) -> None:
+        settings = check_service_settings(args.get("service"))
+        if service_state(host, settings) == "running" or (control.enabled and control.status() is not None):
+            raise PhaseFailed("an archive backup is only consistent while the server is stopped; use method 'server' while it runs")
+        if settings["manager"] == "none" and not control.enabled:
+            raise PhaseFailed("an archive backup needs service or control set, to make sure the server is stopped")
+
+    def _recent(self, host: Host, args: dict[str, t.Any], now: datetime.datetime) -> dict[str, t.Any] | None:
+        """A backup with the same label and version younger than ``max_age``."""
+        wanted_version = re.sub(r"[^A-Za-z0-9._]+", "_", args["version"])
+        for name, match in reversed(our_backups(host.list_dir(args["backup_dir"]))):
+            if match["label"] != args["label"] or match["version"] != wanted_version:
+                continue
+            taken = datetime.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S")
+            if (now - taken).total_seconds() <= args["max_age"]:
+                path = host.join(args["backup_dir"], validate_folder_name(name))
+                found = host.stat(path, checksum_algorithm="sha256")
+                return {"path": path, "size": found.size, "sha256": found.checksum, "method": args["method"], "label": args["label"]}
+        return None
+
+    @staticmethod
+    def _retention(host: Host, folder: str, keep: int) -> list[str]:
+        if keep <= 0:
+            return []
+        backups = our_backups(host.list_dir(folder))
+        doomed = [host.join(folder, name) for name, dummy in backups[:-keep]]
+        for path in doomed:
+            host.remove(path)
+        return doomed

@@ -1,0 +1,90 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for conaktiv.server.info: facts about a ConAktiv server, changing nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing as t
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import last_records, parse_history
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
+    COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
+from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
+from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+
+ARGUMENT_SPEC: dict[str, t.Any] = {
+    **COMMON_SPEC,
+    **CONTROL_OPTION,
+    **SERVICE_OPTION,
+    "version_file": {"type": "str", "default": "version.txt"},
+    "preserve_extra": {"type": "list", "elements": "str", "default": []},
+    "history_count": {"type": "int", "default": 5},
+}
+
+
+def _staged(marker_text: str | None) -> dict[str, t.Any] | None:
+    if not marker_text:
+        return None
+    try:
+        marker = json.loads(marker_text)
+    except ValueError:
+        return {"valid": False}
+    return {"valid": True, "version": marker.get("version"), "checksum": marker.get("checksum"), "staged_at": marker.get("staged_at")}
+
+
+class ActionModule(PhaseAction):
+    """Report version, state, sessions, preserved items, staging, disk and history."""
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        where = layout(host, args)
+        service = check_service_settings(args.get("service"))
+        control = Control(host, args.get("control"))
+        facts: dict[str, t.Any] = {"server_path": where.server, "changed": False}
+        server = host.stat(where.server)
+        facts["server_exists"] = server.exists and server.is_dir
+        facts.update(self._version(host, where, args, control))
+        facts["service_state"] = service_state(host, service)
+        facts["sessions"] = control.sessions() if facts["control_state"] in ("ready", "migrating", "failed", "starting") else None
+        facts.update(self._layout_facts(host, where, args))
+        facts["free_bytes"] = host.free_bytes(where.parent)
+        facts.update(self._history(host, where, args["history_count"]))
+        return facts
+
+    @staticmethod
+    def _version(host: Host, where: Layout, args: dict[str, t.Any], control: Control) -> dict[str, t.Any]:
+        status = control.status() if control.enabled else None
+        if status and status.get("version"):
+            return {"installed_version": str(status["version"]), "version_source": "control",
+                    "structure_version": status.get("structure_version"), "control_state": status.get("state", "unknown")}
+        text = host.read_text(host.join(where.server, args["version_file"]))
+        return {"installed_version": text.strip() if text else None, "version_source": "file" if text else None,
+                "structure_version": None, "control_state": "unreachable" if control.enabled else "not configured"}
+
+    @staticmethod
+    def _layout_facts(host: Host, where: Layout, args: dict[str, t.Any]) -> dict[str, t.Any]:
+        items = preserve_list(extra=args["preserve_extra"])
+        parents = sorted({host.parent(host.join(where.server, item)) for item in items})
+        listing = host.list_dirs([where.parent, where.temp] + parents)
+        preserved = {item: any(host.same_name(host.name(host.join(where.server, item)), name)
+                               for name in listing[host.parent(host.join(where.server, item))]) for item in items}
+        marker = host.read_text(where.stage_marker) if host.name(where.stage_marker) in listing[where.temp] else None
+        return {"preserved": preserved, "staged": _staged(marker), "temp_path": where.temp,
+                "old_folders": old_folders(where.name, listing[where.parent], host.case_insensitive)}
+
+    @staticmethod
+    def _history(host: Host, where: Layout, count: int) -> dict[str, t.Any]:
+        text = host.read_text(where.history)
+        if not text:
+            return {"history": [], "history_path": where.history, "history_warnings": []}
+        records, warnings = parse_history(text)
+        return {"history": [dataclasses.asdict(record) for record in last_records(records, count)],
+                "history_path": where.history, "history_warnings": warnings}
+

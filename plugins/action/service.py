@@ -1,0 +1,159 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for conaktiv.server.service: drain and stop, start and wait for health."""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlError
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, drive_service, service_state
+from ansible_collections.conaktiv.server.plugins.plugin_utils._text import format_duration, render_message
+
+DEFAULT_MESSAGE = ("The ConAktiv server will be stopped in {minutes} minutes for an update to version {version}. "
+                   "Please save your work and log off.")
+
+ARGUMENT_SPEC: dict[str, t.Any] = {
+    **CONTROL_OPTION,
+    **SERVICE_OPTION,
+    "state": {"type": "str", "choices": ["started", "stopped", "restarted"], "required": True},
+    "client_port": {"type": "int"},
+    "pid_file": {"type": "str"},
+    "wait_for_logoff": {"type": "bool", "default": True},
+    "max_wait": {"type": "int", "default": 900},
+    "message": {"type": "str", "default": DEFAULT_MESSAGE},
+    "version": {"type": "str", "default": "(new)"},
+    "reminder_interval": {"type": "int", "default": 300},
+    "poll_interval": {"type": "int", "default": 5},
+    "stop_timeout": {"type": "int", "default": 300},
+    "start_timeout": {"type": "int", "default": 300},
+}
+
+
+class ActionModule(PhaseAction):
+    """Drive the ConAktiv server to started / stopped / restarted."""
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        settings = check_service_settings(args.get("service"))
+        if settings["manager"] == "none":
+            raise PhaseFailed("service.manager is 'none': set a Windows service, a systemd unit or start/stop commands")
+        control = Control(host, args.get("control"))
+        before = service_state(host, settings)
+        if before == "absent":
+            raise PhaseFailed(f"the service {settings.get('name')!r} does not exist on this host")
+        wanted = args["state"]
+        result: dict[str, t.Any] = {"state_before": before, "changed": False}
+        if (wanted == "stopped" and before == "stopped") or (wanted == "started" and before == "running"):
+            if wanted == "started":
+                result.update(self._wait_healthy(host, control, args, check_only=True))
+            return {**result, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server is already {wanted}"}
+        if self._task.check_mode:
+            return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"would be {wanted}"}
+        if wanted in ("stopped", "restarted") and before == "running":
+            result.update(self._drain(host, control, args, task_vars))
+            self._stop(host, settings, control, args)
+            result["stopped_at"] = time.time()
+        if wanted in ("started", "restarted"):
+            self._start(host, settings, args)
+            result.update(self._wait_healthy(host, control, args))
+            result["started_at"] = time.time()
+        return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server was {wanted}"}
+
+    # -- drain ------------------------------------------------------------------------------------
+    def _drain(self, host: Host, control: Control, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Announce the stop and wait until every user logged off or the maximum wait passed."""
+        max_wait, started = max(0, args["max_wait"]), time.monotonic()
+        deadline = started + max_wait
+        users = self._sessions(host, control, args)
+        messages: list[str] = []
+        if control.enabled:
+            messages.append(self._announce(control, args, max_wait))
+        if not args["wait_for_logoff"] or users == []:
+            return {"drain": {"waited_s": 0.0, "remaining_users": users or [], "messages": messages}}
+        next_reminder = started + max(1, args["reminder_interval"])
+        # None: the sessions cannot be queried, so the whole maximum wait is given, as the vendor's updater does.
+        while (users is None or users) and time.monotonic() < deadline:
+            left = deadline - time.monotonic()
+            who = f"{len(users)} users still logged in ({', '.join(users[:5])}{', …' if len(users) > 5 else ''})" if users \
+                else "logged-in users unknown"
+            self.progress(f"{who} — {format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
+            if control.enabled and time.monotonic() >= next_reminder:
+                messages.append(self._announce(control, args, left))
+                next_reminder += max(1, args["reminder_interval"])
+            time.sleep(min(max(1, args["poll_interval"]), max(0.0, left)))
+            users = self._sessions(host, control, args)
+        return {"drain": {"waited_s": round(time.monotonic() - started, 1), "remaining_users": users or [], "messages": messages,
+                          "timed_out": users is None or bool(users)}}
+
+    @staticmethod
+    def _announce(control: Control, args: dict[str, t.Any], seconds_left: float) -> str:
+        text = render_message(args["message"], minutes=max(0, round(seconds_left / 60)), version=args["version"])
+        control.message(text)
+        return text
+
+    @staticmethod
+    def _sessions(host: Host, control: Control, args: dict[str, t.Any]) -> list[str] | None:
+        """Logged-in users from the control interface, else whether the client port has connections."""
+        if control.enabled:
+            try:
+                return control.sessions()
+            except ControlError:
+                return None
+        if args.get("client_port"):
+            # No control interface: a drained client port means nobody is connected.
+            return [] if host.wait_for_port(args["client_port"], "drained", 1) else ["(connected client)"]
+        return None
+
+    # -- stop / start -----------------------------------------------------------------------------
+    @staticmethod
+    def _stop(host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any]) -> None:
+        deadline = time.monotonic() + args["stop_timeout"]
+        try:
+            drive_service(host, settings, "stopped")
+        except ValueError as exc:
+            raise PhaseFailed(f"stopping the ConAktiv server failed: {exc}") from exc
+        # The service manager may report "stopped" before the process is gone and its files are free.
+        if args.get("pid_file") and not host.wait_for_absent(args["pid_file"], max(1, int(deadline - time.monotonic()))):
+            raise PhaseFailed(f"the server process is still running {args['stop_timeout']} s after the stop: {args['pid_file']} still exists")
+        if args.get("client_port") and not host.wait_for_port(args["client_port"], "stopped", max(1, int(deadline - time.monotonic()))):
+            raise PhaseFailed(f"port {args['client_port']} is still open {args['stop_timeout']} s after the stop")
+        if control.enabled and control.status() is not None:
+            raise PhaseFailed("the server still answers on its control interface after the stop")
+
+    @staticmethod
+    def _start(host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
+        try:
+            drive_service(host, settings, "started")
+        except ValueError as exc:
+            raise PhaseFailed(f"starting the ConAktiv server failed: {exc}") from exc
+
+    @staticmethod
+    def _wait_healthy(host: Host, control: Control, args: dict[str, t.Any], check_only: bool = False) -> dict[str, t.Any]:
+        """Wait until the client port is open and the control interface reports a live state."""
+        timeout = 1 if check_only else args["start_timeout"]
+        deadline = time.monotonic() + timeout
+        if args.get("client_port") and not host.wait_for_port(args["client_port"], "started", max(1, timeout)):
+            if check_only:
+                return {"healthy": False}
+            raise PhaseFailed(f"the server did not open its client port {args['client_port']} within {timeout} s")
+        status: dict[str, t.Any] | None = None
+        delay = 0.5
+        while control.enabled:
+            status = control.status()
+            if status and status.get("state") in ("ready", "migrating"):
+                break
+            if status and status.get("state") == "failed":
+                raise PhaseFailed(f"the server reports state 'failed': {status.get('error') or 'no reason given'}")
+            if check_only or time.monotonic() >= deadline:
+                if check_only:
+                    return {"healthy": False, "server_status": status}
+                raise PhaseFailed(f"the control interface did not report the server ready within {timeout} s (last: {status})")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        return {"healthy": True, "server_status": status}

@@ -1,0 +1,169 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for conaktiv.server.stage: get, verify and unpack the new version beside the server."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+import typing as t
+import zipfile
+import tarfile
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
+    read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
+from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
+from ansible_collections.conaktiv.server.plugins.plugin_utils._download import fetch, file_name, public_url
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
+from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._version import compare_versions
+
+ARGUMENT_SPEC: dict[str, t.Any] = {
+    **COMMON_SPEC,
+    "version": {"type": "str", "required": True},
+    "source": {"type": "str", "required": True},
+    "source_username": {"type": "str"},
+    "source_password": {"type": "str", "no_log": True},
+    "checksum": {"type": "str"},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "timeout": {"type": "int", "default": 60},
+    "marker": {"type": "list", "elements": "str", "default": ["Server Database"]},
+    "version_file": {"type": "str", "default": "version.txt"},
+    "cache_dir": {"type": "path"},
+    "free_space_margin": {"type": "float", "default": 0.1},
+    "force": {"type": "bool", "default": False},
+}
+
+_UNPACK_FOLDER = ".unpack"
+
+
+class ActionModule(PhaseAction):
+    """Stage the package in Temp_Updateordner; a re-run with the same version and checksum is a no-op."""
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        where = layout(host, args)
+        algorithm, expected = parse_checksum(args["checksum"]) if args.get("checksum") else ("sha256", None)
+        listing = host.list_dirs([where.parent, where.temp])
+        staged = self._current_marker(host, where, listing[where.temp])
+        wanted = {"version": args["version"], "checksum": f"{algorithm}:{expected}" if expected else None}
+        result: dict[str, t.Any] = {"staged_path": where.staged_tree, "temp_path": where.temp, "version": args["version"],
+                                    "source": public_url(args["source"])}
+        if staged and not args["force"] and staged.get("version") == wanted["version"] and \
+                (wanted["checksum"] is None or staged.get("checksum") == wanted["checksum"]):
+            return {**result, "changed": False, "checksum": staged.get("checksum"), "msg": f"version {args['version']} is already staged"}
+        redo = bool(staged) or host.name(where.staged_tree) in listing[where.temp]
+        if self._task.check_mode:
+            return {**result, "changed": True, "msg": f"would {'re-' if redo else ''}stage version {args['version']}"}
+        with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
+            package = self._fetch(args, algorithm, expected, scratch, task_vars)
+            digest = file_digest(package, algorithm)
+            facts = self._inspect(package, args)
+            self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
+            self._unpack(host, where, package, facts["top_folder"], listing[where.temp])
+        self._verify_tree(host, where, args["marker"])
+        marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
+                  "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                  "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}
+        host.write_text(where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n")
+        return {**result, "changed": True, "checksum": marker["checksum"], "files": facts["files"],
+                "unpacked_bytes": facts["unpacked_bytes"], "restaged": redo, "msg": f"staged version {args['version']}"}
+
+    @staticmethod
+    def _current_marker(host: Host, where: Layout, temp_entries: list[str]) -> dict[str, t.Any] | None:
+        """The stage marker, when it and the staged tree both exist; a torn marker counts as none."""
+        names = {host.name(where.stage_marker), host.name(where.staged_tree)}
+        if not names.issubset(temp_entries):
+            return None
+        try:
+            marker = json.loads(host.read_text(where.stage_marker) or "")
+        except ValueError:
+            return None
+        return marker if isinstance(marker, dict) else None
+
+    def _fetch(self, args: dict[str, t.Any], algorithm: str, expected: str | None, scratch: str, task_vars: dict[str, t.Any]) -> str:
+        """Download (or reuse from the controller cache) and verify the checksum."""
+        name = file_name(args["source"])
+        cache_dir = args.get("cache_dir")
+        if cache_dir and expected:
+            cached = os.path.join(cache_dir, f"{algorithm}-{expected}", name)
+            if os.path.isfile(cached) and file_digest(cached, algorithm) == expected:
+                self.progress(f"reusing {cached}", task_vars)
+                return cached
+            target = cached
+        else:
+            target = os.path.join(scratch, name)
+        self.progress(f"downloading {public_url(args['source'])}", task_vars)
+        fetch(args["source"], target, username=args.get("source_username"), password=args.get("source_password"),
+              validate_certs=args["validate_certs"], ca_path=args.get("ca_path"), timeout=args["timeout"])
+        if expected:
+            actual = file_digest(target, algorithm)
+            if actual != expected:
+                os.unlink(target)
+                raise PhaseFailed(f"checksum mismatch for {name}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
+        return target
+
+    @staticmethod
+    def _inspect(package: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Everything that can be checked on the controller before the host is touched."""
+        members = read_members(package)
+        problems = unsafe_members(members)
+        if problems:
+            raise PhaseFailed(f"refusing to unpack {os.path.basename(package)}: " + "; ".join(problems[:10]), unsafe_members=problems)
+        verify_archive(package)
+        top = single_top_folder(members)
+        prefix = f"{top}/" if top else ""
+        names = {member.name.rstrip("/") for member in members}
+        for item in args["marker"]:
+            wanted = prefix + item.strip("/")
+            if wanted not in names and not any(name.startswith(wanted + "/") for name in names):
+                raise PhaseFailed(f"{os.path.basename(package)} does not look like a ConAktiv server: {item!r} is missing")
+        version_member = prefix + args["version_file"]
+        if args["version_file"] and version_member in names:
+            found = _read_member(package, version_member).strip()
+            if compare_versions(found, args["version"]) != 0:
+                raise PhaseFailed(f"{os.path.basename(package)} contains version {found}, not the requested {args['version']}")
+        files = sum(1 for member in members if member.kind == "file")
+        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members)}
+
+    @staticmethod
+    def _check_room(host: Host, where: Layout, package: str, unpacked: int, margin: float) -> None:
+        needed = int((os.path.getsize(package) + unpacked) * (1 + margin))
+        free = host.free_bytes(where.parent)
+        if free < needed:
+            raise PhaseFailed(f"not enough free disk space in {where.parent}: {needed} bytes needed, {free} free")
+
+    def _unpack(self, host: Host, where: Layout, package: str, top: str | None, temp_entries: list[str]) -> None:
+        """Replace any previous (partial) staging with a fresh unpack of ``package``."""
+        for leftover in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER)):
+            if host.name(leftover) in temp_entries:
+                host.remove(leftover)
+        unpack_dir = host.join(where.temp, _UNPACK_FOLDER)
+        host.make_dir(unpack_dir)
+        remote_package = host.join(where.temp, os.path.basename(package))
+        host.put_file(package, remote_package)
+        host.unpack(remote_package, unpack_dir)
+        host.rename(host.join(unpack_dir, top) if top else unpack_dir, where.staged_tree)
+        host.remove(unpack_dir)
+        host.remove(remote_package)
+
+    @staticmethod
+    def _verify_tree(host: Host, where: Layout, markers: list[str]) -> None:
+        for item in markers:
+            if not host.stat(host.join(where.staged_tree, *item.strip("/").split("/"))).exists:
+                raise PhaseFailed(f"the unpacked tree {where.staged_tree} lacks {item!r}")
+
+
+def _read_member(package: str, name: str) -> str:
+    """The text of one archive member (the version file)."""
+    if zipfile.is_zipfile(package):
+        with zipfile.ZipFile(package) as archive:
+            return archive.read(name).decode("utf-8", "replace")
+    with tarfile.open(package) as archive:
+        handle = archive.extractfile(name)
+        return handle.read().decode("utf-8", "replace") if handle else ""

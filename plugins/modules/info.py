@@ -1,0 +1,152 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation stub: the work is done by the action plugin plugins/action/info.py.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: info
+short_description: Facts about a ConAktiv server installation, without changing anything
+description:
+  - Reports the installed version (from the control interface, else the version file), the service state,
+    the logged-in users, which preserved items exist, a staged package, free disk space beside the server
+    folder, the C(_oldNNNN) folders and the last records of the update history.
+  - Runs unchanged under C(--check).
+  - "Round trips: about 9 module calls (stat, version, status, sessions, service state, one listing, stage marker,
+    free disk, history)."
+version_added: 0.1.0
+author:
+  - conaktiv.server developers
+extends_documentation_fragment:
+  - conaktiv.server.common
+  - conaktiv.server.common.control
+  - conaktiv.server.common.service
+options:
+  version_file:
+    description:
+      - File in the server folder that holds the version, used when the control interface does not answer.
+    type: str
+    default: version.txt
+  preserve_extra:
+    description:
+      - Items (relative to the server folder) checked besides the default preserve list.
+    type: list
+    elements: str
+    default: []
+  history_count:
+    description:
+      - How many of the newest update history records to return.
+    type: int
+    default: 5
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: [posix, windows]
+seealso:
+  - module: conaktiv.server.stage
+  - module: conaktiv.server.swap
+"""
+
+EXAMPLES = r"""
+- name: Read the state of the ConAktiv server
+  conaktiv.server.info:
+    server_path: /opt/conaktiv/ConAktiv Server
+    control:
+      type: http
+      url: http://127.0.0.1:2049
+      token: "{{ conaktiv_control_token }}"
+    service:
+      manager: command
+      start_command: [/opt/conaktiv/service/conaktiv-service, start]
+      stop_command: [/opt/conaktiv/service/conaktiv-service, stop]
+      status_command: [/opt/conaktiv/service/conaktiv-service, status]
+  register: conaktiv
+
+- name: Show the installed version
+  ansible.builtin.debug:
+    msg: "{{ conaktiv.installed_version }} ({{ conaktiv.service_state }}), {{ conaktiv.sessions | length }} users logged in"
+"""
+
+RETURN = r"""
+server_path:
+  description: The server folder.
+  returned: always
+  type: str
+server_exists:
+  description: Whether the server folder exists.
+  returned: always
+  type: bool
+installed_version:
+  description: The installed version, or null when neither the control interface nor the version file tell it.
+  returned: always
+  type: str
+  sample: 2.0.0
+version_source:
+  description: Where the version came from, V(control) or V(file).
+  returned: always
+  type: str
+structure_version:
+  description: The structure version of the user data, when the control interface reports it.
+  returned: always
+  type: str
+control_state:
+  description: The server's own state (V(starting), V(migrating), V(ready), V(failed)), or V(unreachable) / V(not configured).
+  returned: always
+  type: str
+service_state:
+  description: V(running), V(stopped), V(absent) (no such service) or V(unknown) (no service manager configured).
+  returned: always
+  type: str
+sessions:
+  description: Names of the logged-in users; null when they cannot be queried.
+  returned: always
+  type: list
+  elements: str
+preserved:
+  description: For each item of the preserve list, whether it exists in the server folder.
+  returned: always
+  type: dict
+  sample: {"Server Database/Preferences": true, "Server Database/cert.pem": true}
+staged:
+  description: The package staged in the temporary folder (C(version), C(checksum), C(staged_at), C(valid)), or null.
+  returned: always
+  type: dict
+temp_path:
+  description: The temporary folder beside the server folder.
+  returned: always
+  type: str
+old_folders:
+  description: The C(_oldNNNN) folders beside the server folder, oldest first.
+  returned: always
+  type: list
+  elements: str
+free_bytes:
+  description: Free bytes on the volume of the server folder's parent.
+  returned: always
+  type: int
+history:
+  description: The newest update history records, oldest first.
+  returned: always
+  type: list
+  elements: dict
+history_path:
+  description: The update history file.
+  returned: always
+  type: str
+history_warnings:
+  description: Lines of the history file that could not be read.
+  returned: always
+  type: list
+  elements: str
+remote_calls:
+  description: Number of module round trips this task made.
+  returned: always
+  type: int
+"""

@@ -1,0 +1,156 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fetching the vendor package onto the controller: ftp, ftps (explicit TLS), http(s), local files.
+
+Credentials are passed separately and never appear in messages; URLs in messages are shown
+without a user-info part.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import os
+import shutil
+import ssl
+import tempfile
+import time
+import typing as t
+import urllib.error
+import urllib.parse
+
+from ansible.module_utils.urls import open_url
+
+SCHEMES = ("ftp", "ftps", "http", "https", "file")
+_CHUNK = 1024 * 1024
+
+
+class DownloadError(ValueError):
+    """The package could not be fetched; the message names source and reason, never a secret."""
+
+
+def public_url(url: str) -> str:
+    """``url`` without user name and password, safe to show."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def split_source(source: str) -> tuple[str, urllib.parse.SplitResult]:
+    """The scheme of ``source`` (a plain path means ``file``) and its parsed form."""
+    parts = urllib.parse.urlsplit(source)
+    scheme = parts.scheme.lower()
+    if not scheme or (len(scheme) == 1 and source[1:2] == ":"):
+        return "file", urllib.parse.urlsplit("file://" + urllib.parse.quote(os.path.abspath(source)))
+    if scheme not in SCHEMES:
+        raise DownloadError(f"source {public_url(source)!r} has an unsupported scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
+    return scheme, parts
+
+
+def file_name(source: str) -> str:
+    """The package's file name from its URL or path."""
+    name = urllib.parse.unquote(urllib.parse.urlsplit(source).path).rstrip("/").rsplit("/", 1)[-1]
+    if not name:
+        raise DownloadError(f"source {public_url(source)!r} names no file")
+    return name
+
+
+def _tls_context(validate_certs: bool, ca_path: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=ca_path) if validate_certs else ssl._create_unverified_context()  # pylint: disable=protected-access
+    return context
+
+
+def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, username: str | None, password: str | None,
+         validate_certs: bool, ca_path: str | None, timeout: int) -> None:
+    host, port = parts.hostname or "", parts.port or 21
+    user = username or (urllib.parse.unquote(parts.username) if parts.username else "anonymous")
+    secret = password if password is not None else (urllib.parse.unquote(parts.password) if parts.password else "")
+    path = urllib.parse.unquote(parts.path)
+    where = f"{'ftps' if tls else 'ftp'}://{host}:{port}"
+    client: ftplib.FTP = ftplib.FTP_TLS(context=_tls_context(validate_certs, ca_path), timeout=timeout) if tls else ftplib.FTP(timeout=timeout)
+    try:
+        try:
+            client.connect(host, port)
+        except (OSError, ftplib.Error) as exc:
+            raise DownloadError(f"cannot connect to {where}: {exc}") from exc
+        try:
+            client.login(user, secret)  # FTP_TLS.login() sends AUTH TLS first (explicit TLS)
+        except ssl.SSLError as exc:
+            raise DownloadError(f"TLS handshake with {where} failed: {exc.reason or exc}") from exc
+        except ftplib.error_perm as exc:
+            raise DownloadError(f"FTP login to {where} as {user!r} failed: {exc}") from exc
+        if tls:
+            client.prot_p()  # type: ignore[attr-defined]
+        client.set_pasv(True)
+        try:
+            client.retrbinary(f"RETR {path}", dest.write, blocksize=_CHUNK)
+        except ftplib.error_perm as exc:
+            raise DownloadError(f"cannot download {path} from {where}: {exc}") from exc
+    except (OSError, EOFError, ftplib.Error) as exc:
+        if isinstance(exc, DownloadError):
+            raise
+        raise DownloadError(f"downloading {path} from {where} failed: {exc}") from exc
+    finally:
+        try:
+            client.quit()
+        except (OSError, EOFError, ftplib.Error):
+            client.close()
+
+
+def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | None, validate_certs: bool,
+          ca_path: str | None, timeout: int) -> None:
+    try:
+        response = open_url(url, url_username=username, url_password=password, force_basic_auth=bool(username),
+                            validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+        shutil.copyfileobj(response, dest, _CHUNK)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"downloading {public_url(url)} failed: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
+        raise DownloadError(f"downloading {public_url(url)} failed: {getattr(exc, 'reason', exc)}") from exc
+
+
+def fetch(source: str, target: str, *, username: str | None = None, password: str | None = None, validate_certs: bool = True,
+          ca_path: str | None = None, timeout: int = 60, attempts: int = 3, backoff: float = 2.0) -> None:
+    """Download ``source`` to the controller file ``target`` (written atomically).
+
+    Connection problems are retried ``attempts`` times with capped backoff; refusals
+    (login, missing file, HTTP 4xx) fail at once.
+    """
+    scheme, parts = split_source(source)
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    if scheme == "file":
+        path = urllib.parse.unquote(parts.path)
+        if not os.path.isfile(path):
+            raise DownloadError(f"the package {path} does not exist on the controller")
+        shutil.copyfile(path, target)
+        return
+    delay = backoff
+    for attempt in range(1, attempts + 1):
+        handle, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as dest:
+                if scheme in ("ftp", "ftps"):
+                    _ftp(parts, dest, tls=scheme == "ftps", username=username, password=password,
+                         validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+                else:
+                    _http(source, dest, username=username, password=password, validate_certs=validate_certs,
+                          ca_path=ca_path, timeout=timeout)
+            os.replace(partial, target)
+            return
+        except DownloadError as exc:
+            if attempt == attempts or not _transient(exc):
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+
+
+def _transient(exc: DownloadError) -> bool:
+    """Connection trouble is worth a retry; refusals are not."""
+    text = str(exc)
+    return not any(marker in text for marker in ("login", "HTTP 4", " 550", "TLS handshake", "does not exist"))

@@ -1,0 +1,187 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host interface: every operation a phase performs on the target.
+
+Phases decide; adapters (:mod:`._posix_host`, :mod:`._windows_host`) only map each operation onto
+maintained modules. Each method is one module round trip unless its docstring says otherwise.
+Paths are strings in the host's own flavour; build them with :meth:`Host.join`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import pathlib
+import typing as t
+
+from ._runner import Runner
+
+
+@dataclasses.dataclass(frozen=True)
+class PathStat:
+    """What :meth:`Host.stat` found at a path."""
+
+    exists: bool
+    is_dir: bool = False
+    size: int = 0
+    checksum: str | None = None
+    mode: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    """The outcome of :meth:`Host.run`."""
+
+    rc: int
+    stdout: str
+    stderr: str
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpResponse:
+    """The outcome of :meth:`Host.http`: status 0 means no connection could be made."""
+
+    status: int
+    json: t.Any
+    error: str = ""
+
+
+class Host(abc.ABC):
+    """One target host, reached through a :class:`Runner`."""
+
+    family: str = ""
+    flavour: type[pathlib.PurePath] = pathlib.PurePosixPath
+    case_insensitive: bool = False
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    # -- paths (no round trip) ------------------------------------------------------------------
+    def join(self, *parts: str) -> str:
+        """Join path parts in the host's flavour."""
+        return str(self.flavour(*parts))
+
+    def parent(self, path: str) -> str:
+        """The folder that holds ``path``."""
+        return str(self.flavour(path).parent)
+
+    def name(self, path: str) -> str:
+        """The last component of ``path``."""
+        return self.flavour(path).name
+
+    def is_absolute(self, path: str) -> bool:
+        """Whether ``path`` is absolute on this host."""
+        return self.flavour(path).is_absolute()
+
+    def same_name(self, left: str, right: str) -> bool:
+        """Compare two file names the way the host's file system does."""
+        return left.lower() == right.lower() if self.case_insensitive else left == right
+
+    # -- file system ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def stat(self, path: str, checksum_algorithm: str | None = None) -> PathStat:
+        """Existence, type, size and optionally the checksum of ``path``."""
+
+    def list_dir(self, path: str) -> list[str]:
+        """Names of the entries directly in folder ``path`` (empty when it does not exist)."""
+        return self.list_dirs([path])[path]
+
+    def list_dirs(self, paths: list[str]) -> dict[str, list[str]]:
+        """For each folder in ``paths``, the names of its entries (empty when missing).
+
+        One round trip per nesting level: a folder whose parent is also asked for is only listed
+        when the parent's listing shows it, so no listing is ever asked of a missing folder (which
+        the find modules would report as a warning).
+        """
+        listing: dict[str, list[str]] = {}
+        pending = list(dict.fromkeys(paths))
+        while pending:
+            ready = [path for path in pending if self.parent(path) not in pending]
+            listing.update(self.list_existing_dirs(ready))
+            pending = [path for path in pending if path not in ready]
+            for path in list(pending):
+                parent = self.parent(path)
+                if parent in listing and not any(self.same_name(name, self.name(path)) for name in listing[parent]):
+                    listing[path] = []
+                    pending.remove(path)
+        return {path: listing.get(path, []) for path in paths}
+
+    @abc.abstractmethod
+    def list_existing_dirs(self, paths: list[str]) -> dict[str, list[str]]:
+        """For each folder in ``paths`` (expected to exist), the names of its entries; one round trip."""
+
+    @abc.abstractmethod
+    def make_dir(self, path: str) -> bool:
+        """Create folder ``path`` with its parents; True when it was created."""
+
+    @abc.abstractmethod
+    def remove(self, path: str) -> bool:
+        """Remove a file or a whole folder; True when something was removed."""
+
+    @abc.abstractmethod
+    def rename(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target`` on the same volume; ``target`` must not exist."""
+
+    @abc.abstractmethod
+    def read_text(self, path: str) -> str | None:
+        """The UTF-8 text of a file, or None when it does not exist."""
+
+    @abc.abstractmethod
+    def write_text(self, path: str, text: str) -> None:
+        """Write ``text`` to ``path`` (replaces the file). Several round trips (transfers)."""
+
+    @abc.abstractmethod
+    def append_line(self, path: str, line: str) -> bool:
+        """Append one line to a text file, creating it when missing; False when that exact line is already there."""
+
+    @abc.abstractmethod
+    def copy_tree(self, source: str, target: str) -> None:
+        """Copy a file or folder on the host to ``target`` (which must not exist), keeping file modes."""
+
+    @abc.abstractmethod
+    def free_bytes(self, path: str) -> int:
+        """Free bytes on the volume that holds ``path``."""
+
+    @abc.abstractmethod
+    def volume_id(self, path: str) -> str:
+        """An identifier of the volume holding the existing ``path`` (same value = same volume)."""
+
+    @abc.abstractmethod
+    def put_file(self, local_path: str, remote_path: str) -> None:
+        """Transfer a controller file to the host. Several round trips."""
+
+    @abc.abstractmethod
+    def unpack(self, archive: str, target: str) -> None:
+        """Unpack an archive that already is on the host into existing folder ``target``."""
+
+    @abc.abstractmethod
+    def make_zip(self, sources: list[str], target: str) -> None:
+        """Zip files and folders ``sources`` (each kept under its own name) into ``target``."""
+
+    # -- processes and services -----------------------------------------------------------------
+    @abc.abstractmethod
+    def run(self, command: list[str], probe: bool = False) -> CommandResult:
+        """Run a command (argv list) on the host without a shell; ``probe`` marks a read-only command."""
+
+    @abc.abstractmethod
+    def service_state(self, name: str) -> str | None:
+        """``running``, ``stopped`` (or another manager state), or None when no such service exists."""
+
+    @abc.abstractmethod
+    def set_service(self, name: str, state: str) -> None:
+        """Drive service ``name`` to ``started`` or ``stopped``."""
+
+    @abc.abstractmethod
+    def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:
+        """Wait up to ``timeout`` s for a TCP port to be ``started`` or ``stopped``; False on timeout."""
+
+    @abc.abstractmethod
+    def wait_for_absent(self, path: str, timeout: int) -> bool:
+        """Wait up to ``timeout`` s until ``path`` no longer exists; False on timeout."""
+
+    @abc.abstractmethod
+    def http(self, method: str, url: str, headers: dict[str, str], body: t.Any = None, timeout: int = 30) -> HttpResponse:
+        """An HTTP request made *on the host* (the control interface listens on its loopback).
+
+        GET requests are read-only probes and also run under check mode.
+        """

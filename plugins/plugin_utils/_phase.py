@@ -1,0 +1,117 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared skeleton of every phase's action plugin.
+
+A phase subclasses :class:`PhaseAction`, sets ``ARGUMENT_SPEC`` (mirroring its doc stub) and
+implements :meth:`PhaseAction.execute`. Validation, host selection, error reporting (failed vs.
+unreachable), secret redaction and the round-trip count live here once.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ._control import ControlError
+from ._host import Host
+from ._posix_host import PosixHost
+from ._runner import CheckModeViolation, HostUnreachable, ModuleFailed, Runner
+
+display = Display()
+
+
+def make_host(action: ActionBase, runner: Runner) -> Host:
+    """Choose the host adapter from the connection's shell family."""
+    family = getattr(action._connection._shell, "SHELL_FAMILY", "sh")
+    if family == "powershell":
+        # Imported lazily: the Windows adapter is only needed for Windows targets.
+        from ._windows_host import WindowsHost  # pylint: disable=import-outside-toplevel
+
+        return WindowsHost(runner)
+    if family == "cmd":
+        raise AnsibleActionFail("conaktiv.server needs the PowerShell shell on Windows targets (ansible_shell_type=powershell), not cmd")
+    return PosixHost(runner)
+
+
+def secrets_of(args: dict[str, t.Any], spec: dict[str, t.Any]) -> list[str]:
+    """Every value of an option marked ``no_log`` in ``spec`` (recursing into suboptions)."""
+    found: list[str] = []
+    for name, option in spec.items():
+        value = (args or {}).get(name)
+        if value in (None, ""):
+            continue
+        if option.get("no_log"):
+            found.append(str(value))
+        elif option.get("options") and isinstance(value, dict):
+            found.extend(secrets_of(value, option["options"]))
+    return found
+
+
+def scrub(value: t.Any, secrets: list[str]) -> t.Any:
+    """Replace every secret in strings inside ``value`` (dicts, lists, strings)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "********")
+        return value
+    if isinstance(value, dict):
+        return {key: scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item, secrets) for item in value]
+    return value
+
+
+class PhaseAction(ActionBase):
+    """Base of the ``conaktiv.server`` phase action plugins."""
+
+    TRANSFERS_FILES = False
+    ARGUMENT_SPEC: dict[str, t.Any] = {}
+    MUTUALLY_EXCLUSIVE: list[list[str]] = []
+    REQUIRED_IF: list[t.Any] = []
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        started = time.monotonic()
+        del tmp  # unused; the shell's tmpdir is shared and removed below
+        task_vars = task_vars or {}
+        runner = Runner(self, task_vars)
+        secrets: list[str] = []
+        try:
+            dummy, args = self.validate_argument_spec(self.ARGUMENT_SPEC, mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+                                                      required_if=self.REQUIRED_IF)
+            secrets = secrets_of(args, self.ARGUMENT_SPEC)
+            host = make_host(self, runner)
+            result.update(self.execute(host, args, task_vars))
+        except HostUnreachable as exc:
+            result.update(unreachable=True, msg=f"{self._task.action}: cannot reach the host: {exc}")
+        except (AnsibleActionFail, ModuleFailed, ControlError, ValueError, CheckModeViolation) as exc:
+            result.update(failed=True, msg=str(getattr(exc, "message", "") or exc))
+            result.update(getattr(exc, "result_extra", None) or {})
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result["remote_calls"] = len(runner.calls)
+        result["duration_s"] = round(time.monotonic() - started, 2)
+        return scrub(result, secrets)
+
+    def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Do the phase's work and return its result (changed, facts, ...)."""
+        raise NotImplementedError
+
+    def progress(self, message: str, task_vars: dict[str, t.Any]) -> None:
+        """Show progress on the controller (visible with -v)."""
+        display.v(f"{self._task.action}: {message}", host=str(task_vars.get("inventory_hostname", "")))
+
+
+class PhaseFailed(AnsibleActionFail):
+    """A phase failure that carries extra result keys (e.g. the last log lines)."""
+
+    def __init__(self, message: str, **extra: t.Any) -> None:
+        super().__init__(message)
+        self.result_extra = extra

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One setup path for every command: a Python >= 3.12, .venv with the pinned requirements, and the
+# collections we depend on (ansible.windows, community.windows, community.general) taken out of the
+# PyPI "ansible" bundle because Ansible Galaxy is not reachable. Re-running is a no-op when nothing
+# changed (stamps keyed on the requirement files).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$root/.venv"
+collections="$root/.collections"
+# The ansible bundle whose copies of ansible.windows / community.windows / community.general we use.
+bundle_version=14.5.0
+bundle_collections=(ansible/windows community/windows community/general)
+
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  local pyenv_root
+  pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  for candidate in $(ls -d "$pyenv_root"/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do
+    if [ -x "$candidate/bin/python3" ] && "$candidate/bin/python3" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$candidate/bin/python3"; return 0
+    fi
+  done
+  return 1
+}
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! python=$(find_python); then
+    echo "setup: no Python >= 3.12 found on PATH or in pyenv versions; ansible-core 2.21 needs one." >&2
+    echo "setup: install one (e.g. 'pyenv install 3.12') and run this again." >&2
+    exit 1
+  fi
+  echo "setup: creating .venv with $python"
+  "$python" -m venv "$venv"
+fi
+
+stamp="$venv/.requirements.sha256"
+want=$(cat "$root/requirements.txt" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing requirements into .venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+
+cstamp="$collections/.bundle-$bundle_version"
+if [ ! -f "$cstamp" ]; then
+  echo "setup: taking ${bundle_collections[*]} out of ansible==$bundle_version"
+  dl=$(mktemp -d)
+  trap 'rm -rf "$dl"' EXIT
+  "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$bundle_version"
+  rm -rf "$collections"
+  mkdir -p "$collections/ansible_collections"
+  "$venv/bin/python" - "$dl"/ansible-*.whl "$collections" "${bundle_collections[@]}" <<'PY'
+import sys, zipfile, pathlib
+wheel, dest, wanted = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3:]
+prefixes = tuple(f"ansible_collections/{name}/" for name in wanted)
+with zipfile.ZipFile(wheel) as archive:
+    members = [m for m in archive.namelist() if m.startswith(prefixes) and ".." not in m.split("/")]
+    archive.extractall(dest, members)
+PY
+  touch "$cstamp"
+fi
+# The collection itself, addressable as conaktiv.server from the checkout.
+mkdir -p "$collections/ansible_collections/conaktiv"
+ln -sfn "$root" "$collections/ansible_collections/conaktiv/server"

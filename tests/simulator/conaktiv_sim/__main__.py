@@ -1,0 +1,7 @@
+"""`python -m conaktiv_sim <command>`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
