@@ -20,7 +20,7 @@ description:
   - O(method=archive) zips the folder C(Server Database) of the server folder together with the data folder
     O(data_path). This is only consistent while the server is stopped, so the task fails when the service runs or the
     control interface still answers (and when neither O(service) nor O(control) is set, as it cannot tell).
-  - The backup must exist and not be empty afterwards, else the task fails. Then retention runs in the backup folder:
+  - The backup must exist and not be empty afterwards, else the task fails. Then retention runs in the backup folder;
     of the files named C(ConAktiv-backup-*.zip) (all labels and versions together) only the newest O(keep) stay.
     Other files in the folder are never touched.
   - With O(max_age), a backup with the same O(label) and O(version) that is younger than O(max_age) seconds is reused

@@ -45,7 +45,7 @@ options:
     required: true
   source:
     description:
-      - Where the controller gets the package: a zip archive as the vendor ships it (tar archives, also gzip, bzip2 or
+      - Where the controller gets the package, a zip archive as the vendor ships it (tar archives, also gzip, bzip2 or
         xz compressed, are accepted too).
       - V(ftp://host/path/ConAktiv.zip), V(ftps://host/path/ConAktiv.zip) (explicit TLS, passive mode),
         V(http://...), V(https://...), V(file:///path/ConAktiv.zip) or a plain path, all B(on the controller).

@@ -12,7 +12,7 @@ description:
     to the next free C(_oldNNNN) name (C(ConAktiv Server_old0001), one above the highest existing number), and the tree
     that M(conaktiv.server.stage) unpacked in C(Temp_Updateordner) is moved into its place by renaming, so the downtime
     does not grow with the size of the version. Then the preserved items are B(copied) from the old folder into the
-    new one, replacing what the package brought: C(Server Database/Preferences) (backup settings and every
+    new one, replacing what the package brought, namely C(Server Database/Preferences) (backup settings and every
     non-default server setting), C(Server Database/cert.pem), C(Server Database/key.pem) and
     C(Server Database/Resources/Hunspell), each where present, plus O(preserve_extra). The old folder stays complete
     for a rollback.

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from ansible_collections.conaktiv.server.plugins.plugin_utils import _checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import (
     SUPPORTED_ALGORITHMS,
     check_algorithm,
@@ -118,3 +119,31 @@ def test_verify_file(tmp_path):
     verify_file(str(path), good.upper())
     with pytest.raises(ValueError, match=f"checksum mismatch for .*pkg.zip: expected sha256:{SHA256_EMPTY}, got sha256:{good}"):
         verify_file(str(path), SHA256_EMPTY)
+
+
+def test_file_digest_streams_in_one_mib_chunks(tmp_path, monkeypatch):
+    reads = []
+    real_open = open
+
+    class Recorder:
+        """Wraps the real file and records each read size."""
+
+        def __init__(self, *args, **kwargs):
+            self._handle = real_open(*args, **kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._handle.close()
+
+        def read(self, size=-1):
+            reads.append(size)
+            return self._handle.read(size)
+
+    monkeypatch.setattr(_checksum, "open", Recorder, raising=False)
+    path = tmp_path / "big.bin"
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    path.write_bytes(data)
+    assert file_digest(str(path), "sha256") == hashlib.sha256(data).hexdigest()
+    assert reads == [1024 * 1024] * 4  # three reads with data, one that finds the end

@@ -69,7 +69,7 @@ def test_parse_version_rejects_non_text(value):
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "expected"),
+    ("first", "second", "expected"),
     [
         ("9.0", "9.0.0", 0),
         ("9", "9.0.0.0", 0),
@@ -92,9 +92,9 @@ def test_parse_version_rejects_non_text(value):
         ("10.1.3.0 Build 5", "10.1.3 Build 5", 0),
     ],
 )
-def test_compare_versions(a, b, expected):
-    assert compare_versions(a, b) == expected
-    assert compare_versions(b, a) == -expected
+def test_compare_versions(first, second, expected):
+    assert compare_versions(first, second) == expected
+    assert compare_versions(second, first) == -expected
 
 
 def test_compare_versions_names_the_bad_side():
@@ -105,7 +105,7 @@ def test_compare_versions_names_the_bad_side():
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "expected"),
+    ("first", "second", "expected"),
     [
         ("9.0.12", "9.0.12 Build 4711", True),
         ("9.0.12 Build 4711", "9.0.12", True),
@@ -117,9 +117,9 @@ def test_compare_versions_names_the_bad_side():
         ("v9.1", "9.1.0", True),
     ],
 )
-def test_versions_match(a, b, expected):
-    assert versions_match(a, b) is expected
-    assert versions_match(b, a) is expected
+def test_versions_match(first, second, expected):
+    assert versions_match(first, second) is expected
+    assert versions_match(second, first) is expected
 
 
 @pytest.mark.parametrize(
