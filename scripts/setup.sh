@@ -20,12 +20,19 @@ find_python() {
   done
   local pyenv_root
   pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-  for candidate in $(ls -d "$pyenv_root"/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do
+  # Newest first; an unmatched glob stays literal and fails the -x test.
+  while IFS= read -r candidate; do
     if [ -x "$candidate/bin/python3" ] && "$candidate/bin/python3" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
       echo "$candidate/bin/python3"; return 0
     fi
-  done
+  done < <(printf '%s\n' "$pyenv_root"/versions/3.1[2-9]* | sort -V -r)
   return 1
+}
+
+# pip, minus the "Location ... is ignored" warnings this machine's pip.conf (extra file:// indexes) causes for
+# every package; pip's own exit status is kept (pipefail; the filter always succeeds).
+pip() {
+  "$venv/bin/python" -m pip "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$" || true; }
 }
 
 if [ ! -x "$venv/bin/python" ]; then
@@ -42,7 +49,7 @@ stamp="$venv/.requirements.sha256"
 want=$(cat "$root/requirements.txt" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing requirements into .venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt"
+  pip install -q --disable-pip-version-check -r "$root/requirements.txt"
   echo "$want" > "$stamp"
 fi
 
@@ -51,7 +58,7 @@ if [ ! -f "$cstamp" ]; then
   echo "setup: taking ${bundle_collections[*]} out of ansible==$bundle_version"
   dl=$(mktemp -d)
   trap 'rm -rf "$dl"' EXIT
-  "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$bundle_version"
+  pip download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$bundle_version"
   rm -rf "$collections"
   mkdir -p "$collections/ansible_collections"
   "$venv/bin/python" - "$dl"/ansible-*.whl "$collections" "${bundle_collections[@]}" <<'PY'

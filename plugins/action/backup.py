@@ -18,9 +18,11 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._service import ch
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
     **SERVICE_OPTION,
+    "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
+    "path": {"type": "str"},
     "method": {"type": "str", "choices": ["server", "command", "archive"], "default": "server"},
     "label": {"type": "str", "default": "pre"},
-    "version": {"type": "str", "required": True},
+    "version": {"type": "str"},
     "backup_dir": {"type": "str"},
     "server_path": {"type": "str"},
     "data_path": {"type": "str"},
@@ -29,6 +31,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "max_age": {"type": "int", "default": 0},
 }
 REQUIRED_IF = [
+    ["state", "present", ["version"]],
+    ["state", "restored", ["path", "data_path"]],
     ["method", "archive", ["backup_dir", "server_path", "data_path"]],
     ["method", "command", ["backup_dir", "command"]],
 ]
@@ -59,6 +63,8 @@ class ActionModule(PhaseAction):
         if not re.fullmatch(r"[A-Za-z0-9_]+", args["label"]):
             raise PhaseFailed(f"label {args['label']!r} may only contain letters, digits and '_'")
         control = Control(host, args.get("control"))
+        if args["state"] == "restored":
+            return self._restore(host, args, control)
         now = datetime.datetime.now()
         name = backup_name(args["label"], args["version"], now)
         reused = self._recent(host, args, now) if args["max_age"] > 0 and args.get("backup_dir") else None
@@ -111,13 +117,41 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"the backup command exited {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}")
         return target
 
+    def _restore(self, host: Host, args: dict[str, t.Any], control: Control) -> dict[str, t.Any]:
+        """Put the data folder back from a backup; the replaced data is kept as ``<data>_failedNNNN``."""
+        self._require_stopped(host, args, control)
+        data, backup = args["data_path"], args["path"]
+        parent, name = host.parent(data), host.name(data)
+        if not host.stat(backup).exists:
+            raise PhaseFailed(f"cannot restore: the backup {backup} does not exist")
+        names = host.list_dir(parent)
+        kept = next(f"{name}_failed{n:04d}" for n in range(1, 10000)
+                    if not any(host.same_name(entry, f"{name}_failed{n:04d}") for entry in names))
+        if self._task.check_mode:
+            return {"changed": True, "path": backup, "msg": f"would restore {data} from {backup}"}
+        scratch = host.join(parent, f"{name}.restore")
+        if any(host.same_name(entry, host.name(scratch)) for entry in names):
+            host.remove(scratch)
+        host.make_dir(scratch)
+        host.unpack(backup, scratch)
+        if not any(host.same_name(entry, name) for entry in host.list_dir(scratch)):
+            host.remove(scratch)
+            raise PhaseFailed(f"the backup {backup} holds no folder {name!r}; the data folder was left as it is")
+        if any(host.same_name(entry, name) for entry in names):
+            host.rename(data, host.join(parent, kept))
+        host.rename(host.join(scratch, name), data)
+        host.remove(scratch)
+        return {"changed": True, "path": backup, "replaced_data": host.join(parent, kept), "msg": f"restored {data} from {backup}"}
+
     @staticmethod
     def _require_stopped(host: Host, args: dict[str, t.Any], control: Control) -> None:
         settings = check_service_settings(args.get("service"))
         if service_state(host, settings) == "running" or (control.enabled and control.status() is not None):
-            raise PhaseFailed("an archive backup is only consistent while the server is stopped; use method 'server' while it runs")
+            what = "a restore" if args["state"] == "restored" else "an archive backup"
+            raise PhaseFailed(f"{what} is only consistent while the server is stopped"
+                              + ("" if args["state"] == "restored" else "; use method 'server' while it runs"))
         if settings["manager"] == "none" and not control.enabled:
-            raise PhaseFailed("an archive backup needs service or control set, to make sure the server is stopped")
+            raise PhaseFailed("an archive backup or a restore needs service or control set, to make sure the server is stopped")
 
     def _recent(self, host: Host, args: dict[str, t.Any], now: datetime.datetime) -> dict[str, t.Any] | None:
         """A backup with the same label and version younger than ``max_age``."""

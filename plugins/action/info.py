@@ -17,6 +17,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **COMMON_SPEC,
@@ -25,6 +26,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "version_file": {"type": "str", "default": "version.txt"},
     "preserve_extra": {"type": "list", "elements": "str", "default": []},
     "history_count": {"type": "int", "default": 5},
+    "version": {"type": "str"},
 }
 
 
@@ -56,6 +58,9 @@ class ActionModule(PhaseAction):
         facts.update(self._layout_facts(host, where, args))
         facts["free_bytes"] = host.free_bytes(where.parent)
         facts.update(self._history(host, where, args["history_count"]))
+        if args.get("version"):
+            facts["target_version"] = args["version"]
+            facts["up_to_date"] = bool(facts["installed_version"]) and versions_match(str(facts["installed_version"]), args["version"])
         return facts
 
     @staticmethod

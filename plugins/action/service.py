@@ -43,10 +43,16 @@ class ActionModule(PhaseAction):
         settings = check_service_settings(args.get("service"))
         if settings["manager"] == "none":
             raise PhaseFailed("service.manager is 'none': set a Windows service, a systemd unit or start/stop commands")
+        # A bad template must fail before anything happens, also under --check and without a control interface.
+        render_message(args["message"], minutes=0, version=args["version"])
         control = Control(host, args.get("control"))
         before = service_state(host, settings)
         if before == "absent":
             raise PhaseFailed(f"the service {settings.get('name')!r} does not exist on this host")
+        if before == "unknown":
+            source = (f"service.status_command {' '.join(settings['status_command'])!r} exited with neither 0 (running) nor 1 to 3 (stopped)"
+                      if settings["manager"] == "command" else f"the {settings['manager']} service manager reported no usable state")
+            raise PhaseFailed(f"cannot tell whether the server runs: {source}")
         wanted = args["state"]
         result: dict[str, t.Any] = {"state_before": before, "changed": False}
         if (wanted == "stopped" and before == "stopped") or (wanted == "started" and before == "running"):
@@ -55,8 +61,10 @@ class ActionModule(PhaseAction):
             return {**result, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server is already {wanted}"}
         if self._task.check_mode:
             return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"would be {wanted}"}
-        if wanted in ("stopped", "restarted") and before == "running":
-            result.update(self._drain(host, control, args, task_vars))
+        # Any state but stopped (running, or a manager's pending/paused state) needs the stop; only a running server is drained.
+        if wanted in ("stopped", "restarted") and before != "stopped":
+            if before == "running":
+                result.update(self._drain(host, control, args, task_vars))
             self._stop(host, settings, control, args)
             result["stopped_at"] = time.time()
         if wanted in ("started", "restarted"):

@@ -37,7 +37,7 @@ class ActionModule(PhaseAction):
         control = Control(host, args.get("control"))
         if not control.enabled and not args.get("log_file"):
             raise PhaseFailed("structure_update needs control (type http or command) or log_file to know when the update finished")
-        patterns = {key: re.compile(args[f"{key}_pattern"].replace("{version}", re.escape(args["version"]))) for key in ("success", "failure", "start")}
+        patterns = {key: self._pattern(args, key) for key in ("success", "failure", "start")}
         started = time.monotonic()
         deadline = started + args["timeout"]
         if self._task.check_mode:
@@ -62,6 +62,14 @@ class ActionModule(PhaseAction):
             self.progress(f"structure update: {seen.get('state')}", task_vars)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, max(1, args["poll_interval"]))
+
+    @staticmethod
+    def _pattern(args: dict[str, t.Any], key: str) -> re.Pattern[str]:
+        """The compiled ``<key>_pattern`` with ``{version}`` filled in; a clear error for a bad expression."""
+        try:
+            return re.compile(args[f"{key}_pattern"].replace("{version}", re.escape(args["version"])))
+        except re.error as exc:
+            raise PhaseFailed(f"{key}_pattern {args[f'{key}_pattern']!r} is not a valid regular expression: {exc}") from None
 
     @staticmethod
     def _observe(host: Host, control: Control, args: dict[str, t.Any], patterns: dict[str, re.Pattern[str]]) -> dict[str, t.Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: backup
-short_description: Back up a ConAktiv server before or after an update, keeping the newest backups
+short_description: Back up a ConAktiv server before or after an update, keeping the newest backups, or restore its data
 description:
   - Makes one consistent backup of the ConAktiv data and names it
     C(ConAktiv-backup-<label>-<version>-<YYYYMMDD-HHMMSS>.zip) (time of the controller), for example
@@ -25,17 +25,34 @@ description:
     Other files in the folder are never touched.
   - With O(max_age), a backup with the same O(label) and O(version) that is younger than O(max_age) seconds is reused
     instead of making a new one, so a re-run after a failure does not back up twice.
+  - O(state=restored) puts the data folder O(data_path) back from the zip O(path) (as O(method=archive) makes it); the
+    zip is unpacked into C(<data folder>.restore) beside it and must contain a folder with the data folder's name; the
+    current data folder is renamed to C(<data folder>_failedNNNN) and the restored one takes its place. Only the data
+    folder is restored, not C(Server Database). The server must be stopped, as for O(method=archive). Every run
+    restores again; it is not idempotent.
   - "Server up or down: O(method=server) needs the server running and fails with 'did not answer' when it is down;
-    O(method=archive) needs it stopped; O(method=command) depends on the command."
+    O(method=archive) and O(state=restored) need it stopped; O(method=command) depends on the command."
   - "Round trips: about 5 module calls (backup, checksum, rename or folder, listing) plus one per backup removed by
-    retention; the online backup itself may take up to an hour."
+    retention; the online backup itself may take up to an hour. A restore takes about 10."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
   - conaktiv.server.common.service
 options:
+  state:
+    description:
+      - V(present) makes a backup; V(restored) restores the data folder from the backup O(path).
+    type: str
+    choices: [present, restored]
+    default: present
+  path:
+    description:
+      - With O(state=restored), the backup zip on the host to restore from. Required then.
+    type: str
   method:
     description:
       - V(server) the server's own online backup (needs O(control) with V(http), or O(control.backup_command)).
@@ -54,9 +71,8 @@ options:
   version:
     description:
       - The ConAktiv version the backed-up data belongs to; part of the file name (characters other than letters,
-        digits, C(.) and C(_) become C(_)).
+        digits, C(.) and C(_) become C(_)). Required with O(state=present).
     type: str
-    required: true
   backup_dir:
     description:
       - Folder on the host that receives the backups; created when missing. Required for O(method=command) and
@@ -66,12 +82,13 @@ options:
     type: str
   server_path:
     description:
-      - The ConAktiv server folder, for example V(D:\ConAktiv\ConAktiv Server). Required for O(method=archive),
+      - The ConAktiv server folder, for example V(D:\\ConAktiv\\ConAktiv Server). Required for O(method=archive),
         whose zip includes its C(Server Database) folder.
     type: str
   data_path:
     description:
-      - The folder with the ConAktiv user data (outside the server folder). Required for O(method=archive).
+      - The folder with the ConAktiv user data (outside the server folder). Required for O(method=archive) and
+        O(state=restored).
     type: str
   command:
     description:
@@ -98,12 +115,14 @@ attributes:
     support: full
   async:
     support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details:
-      - No backup is taken and nothing is removed. A recent backup that would be reused is found, and for
-        O(method=archive) the server is checked to be stopped, so the task fails in check mode where it would fail for
-        these reasons in a real run.
+      - No backup is taken, restored or removed. A recent backup that would be reused is found, and for
+        O(method=archive) and O(state=restored) the server is checked to be stopped (and the backup to exist), so the task
+        fails in check mode where it would fail for these reasons in a real run.
   diff_mode:
     support: none
   platform:
@@ -161,6 +180,15 @@ EXAMPLES = r"""
       - "after update to {version}"
     keep: 3
 
+- name: Put the data folder back from the backup taken before the update (server stopped)
+  conaktiv.server.backup:
+    state: restored
+    path: 'E:\Sicherung\ConAktiv\ConAktiv-backup-offline-9.0.12-20261123-220115.zip'
+    data_path: 'D:\ConAktiv\Daten'
+    service:
+      manager: windows
+      name: ConAktivServer
+
 - name: Record where the backup went
   ansible.builtin.debug:
     msg: "{{ pre_backup.path }} ({{ pre_backup.size }} bytes, sha256 {{ pre_backup.sha256 }}); removed {{ pre_backup.removed | default([]) | length }}"
@@ -168,8 +196,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The backup file on the host.
-  returned: when a backup was made or a recent one reused
+  description: The backup file on the host (made, reused, or restored from).
+  returned: when a backup was made, reused or restored
   type: str
   sample: 'D:\ConAktiv\Backups\ConAktiv-backup-pre-9.0.12-20261123-220115.zip'
 size:
@@ -198,11 +226,26 @@ removed:
   type: list
   elements: str
   sample: ['D:\ConAktiv\Backups\ConAktiv-backup-pre-9.0.11-20260901-220003.zip']
+replaced_data:
+  description: Where the data folder that was replaced by the restore was kept (C(<data folder>_failedNNNN)).
+  returned: O(state=restored), not in check mode
+  type: str
+  sample: 'D:\ConAktiv\Daten_failed0001'
 msg:
   description: What was done, or that a recent backup was reused.
   returned: always
   type: str
   sample: 'backup written to D:\ConAktiv\Backups\ConAktiv-backup-pre-9.0.12-20261123-220115.zip'
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 4.21
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

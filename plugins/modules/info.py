@@ -38,6 +38,11 @@ options:
       - How many of the newest update history records to return.
     type: int
     default: 5
+  version:
+    description:
+      - The target version; when given, RV(up_to_date) tells whether the server already runs it
+        (a build number missing on either side still matches).
+    type: str
 attributes:
   action:
     support: full
@@ -145,6 +150,14 @@ history_warnings:
   returned: always
   type: list
   elements: str
+target_version:
+  description: The O(version) asked for.
+  returned: when O(version) is given
+  type: str
+up_to_date:
+  description: Whether the installed version is the target version.
+  returned: when O(version) is given
+  type: bool
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

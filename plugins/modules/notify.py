@@ -22,7 +22,10 @@ description:
   - "Round trips: none; the task makes no module call on the host, so it can also report on a host whose server is down."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   smtp:
     description:
@@ -123,6 +126,8 @@ attributes:
     support: full
   async:
     support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details:
@@ -219,6 +224,16 @@ msg:
   returned: always
   type: str
   sample: mail sent to it-admin@example.com
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 4.21
 remote_calls:
   description: Number of module round trips this task made (always 0).
   returned: always

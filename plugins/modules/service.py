@@ -36,8 +36,10 @@ description:
     per O(poll_interval) while draining and while waiting for the server to become healthy."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
   - conaktiv.server.common.service
 options:
@@ -108,6 +110,8 @@ attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
     support: full
@@ -246,6 +250,16 @@ msg:
   returned: always
   type: str
   sample: the server was stopped
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 4.21
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

@@ -31,8 +31,10 @@ description:
     transfer of the package when it stages (listing, free disk, clean-up, unpack, rename, check, marker)."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common
 options:
   version:
@@ -118,6 +120,8 @@ attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
     support: partial
@@ -240,6 +244,16 @@ msg:
   returned: always
   type: str
   sample: staged version 9.1.0
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 4.21
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

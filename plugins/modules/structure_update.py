@@ -26,8 +26,10 @@ description:
   - "Round trips: 1 or 2 module calls per look (log file, status), about one look every O(poll_interval) seconds."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
 options:
   version:
@@ -53,7 +55,7 @@ options:
     default: 30
   log_file:
     description:
-      - The server's structure update log on the host, for example V(D:\ConAktiv\Daten\Logs\structure-update.log).
+      - The server's structure update log on the host, for example V(D:\\ConAktiv\\Daten\\Logs\\structure-update.log).
       - Needed when O(control) is not set; with it the task can report the log and detect a failure early.
     type: str
   success_pattern:
@@ -82,6 +84,8 @@ attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
     support: partial
@@ -146,11 +150,6 @@ structure_version:
   returned: when the control interface answered
   type: str
   sample: "9.1"
-duration_s:
-  description: Seconds waited until the update was finished.
-  returned: success, not in check mode
-  type: float
-  sample: 184.5
 error:
   description: Why the update failed (the matching log line or the server's error).
   returned: when the outcome is V(failed)
@@ -166,6 +165,16 @@ msg:
   returned: always
   type: str
   sample: version 9.1.0 is ready
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took, that is, mostly the wait for the structure update.
+  returned: always
+  type: float
+  sample: 184.5
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

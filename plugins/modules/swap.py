@@ -30,15 +30,16 @@ description:
     (journal and anything staged there), as the vendor's updater does at the end of step 6. It refuses while the
     journal shows an interrupted swap or rollback, and when the server folder does not exist. C(_failedNNNN) folders
     are never deleted. It does not need the server to be stopped.
-  - "Downtime: O(state=swapped) and O(state=rolled_back) fail while the server runs; run them between
-    M(conaktiv.server.service) O(conaktiv.server.service#module:state=stopped) and
-    O(conaktiv.server.service#module:state=started)."
+  - "Downtime: O(state=swapped) and O(state=rolled_back) fail while the server runs; run them after
+    M(conaktiv.server.service) stopped the server and before it starts it again."
   - "Round trips: swapped about 12 module calls plus 1 or 2 per preserved item; rolled_back about 6; cleaned 1 or 2 plus
     one per folder removed."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common
   - conaktiv.server.common.control
   - conaktiv.server.common.service
@@ -100,6 +101,8 @@ attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
     support: full
@@ -231,8 +234,8 @@ carried_over:
   type: list
   elements: str
   sample: ["Server Database/Preferences", "Server Database/cert.pem", "Server Database/key.pem"]
-skipped:
-  description: The preserved items the old folder did not have.
+not_present:
+  description: The preserved items the old folder did not have (nothing to carry over).
   returned: O(state=swapped) when it changed something, not in check mode
   type: list
   elements: str
@@ -258,6 +261,16 @@ msg:
   returned: always
   type: str
   sample: 'version 9.1.0 is in place; the old version is in D:\ConAktiv\ConAktiv Server_old0001'
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 4.21
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

@@ -81,29 +81,35 @@ def _head(path: str) -> bytes:
         raise ValueError(f"{path} cannot be read: {exc.strerror or exc}") from None
 
 
+def _checked(path: str, fmt: str) -> str:
+    """``fmt`` if the archive opens; ValueError with the reader's reason if it does not."""
+    try:
+        if fmt == "zip":
+            with zipfile.ZipFile(path):
+                pass
+        else:
+            with tarfile.open(path, "r:*"):
+                pass
+    except _READ_ERRORS as exc:
+        kind = "zip archive" if fmt == "zip" else "or unsupported tar archive"
+        raise ValueError(f"{path} is a damaged {kind} (truncated download?): {' '.join(str(exc).split())}") from None
+    return fmt
+
+
 def _archive_format(path: str) -> str:
-    """'zip' or 'tar' by content; ValueError if it is neither or a recognisable but damaged zip."""
+    """'zip' or 'tar' by content; ValueError if it is neither, or recognisable but damaged."""
     head = _head(path)
     if not head:
         raise ValueError(f"{path} is neither a zip nor a tar archive (the file is empty)")
-    if zipfile.is_zipfile(path):
-        return "zip"
+    # Magic bytes first: a plain tar that ends with a small zip member would fool is_zipfile,
+    # which only looks for the zip directory near the end of the file.
     if head.startswith(_ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path):
-                pass
-        except _READ_ERRORS as exc:
-            raise ValueError(f"{path} is a damaged zip archive (truncated download?): {exc}") from None
-        return "zip"
-    if tarfile.is_tarfile(path):
-        return "tar"
+        return _checked(path, "zip")
     if head.startswith(_COMPRESSED_MAGIC) or head[_TAR_MAGIC_OFFSET:_TAR_MAGIC_OFFSET + 5] == b"ustar":
-        try:
-            with tarfile.open(path, "r:*"):
-                pass
-        except _READ_ERRORS as exc:
-            reason = " ".join(str(exc).split())
-            raise ValueError(f"{path} is a damaged or unsupported tar archive (truncated download?): {reason}") from None
+        return _checked(path, "tar")
+    if zipfile.is_zipfile(path):  # e.g. a self-extracting archive: a zip after a program
+        return "zip"
+    if tarfile.is_tarfile(path):  # old V7 tar without the ustar magic
         return "tar"
     raise ValueError(f"{path} is neither a zip nor a tar archive")
 

@@ -9,6 +9,7 @@ unreachable), secret redaction and the round-trip count live here once.
 
 from __future__ import annotations
 
+import datetime
 import time
 import typing as t
 
@@ -79,6 +80,7 @@ class PhaseAction(ActionBase):
         self._supports_async = False
         result = super().run(tmp, task_vars)
         started = time.monotonic()
+        result["started"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         del tmp  # unused; the shell's tmpdir is shared and removed below
         task_vars = task_vars or {}
         runner = Runner(self, task_vars)

@@ -87,3 +87,22 @@ def test_bad_token_is_a_clear_error_and_never_shown(tmp_path, sim_site):
     assert run.rc != 0
     assert "refused the token" in run.task(BACKUP)["msg"]
     assert "Wrong-Token-4711" not in run.output and sim_site.token not in run.output
+
+
+def test_restore_puts_the_data_back_and_keeps_the_replaced_data(tmp_path, sim_site):
+    sim_site.start()
+    made = run_tasks(tmp_path / "backup", [backup_task(sim_site, backup_dir=str(sim_site.root / "Backups"))])
+    assert made.rc == 0, made.output
+    before = {p.name: p.read_bytes() for p in (sim_site.data_dir / "records").iterdir()}
+    sim_site.stop()
+    victim = next((sim_site.data_dir / "records").iterdir())
+    victim.write_text("damaged by a failed structure update")
+    task = backup_task(sim_site, state="restored", path=made.task(BACKUP)["path"], data_path=str(sim_site.data_dir))
+    task["conaktiv.server.backup"].pop("version")
+    run = run_tasks(tmp_path / "restore", [task])
+    assert run.rc == 0, run.output
+    assert {p.name: p.read_bytes() for p in (sim_site.data_dir / "records").iterdir()} == before
+    kept = sim_site.root / (sim_site.data_dir.name + "_failed0001")
+    assert (kept / "records" / victim.name).read_text() == "damaged by a failed structure update"
+    sim_site.start()
+    assert sim_site.control("GET", "/api/status")["state"] == "ready"

@@ -151,4 +151,3 @@ def write_tar_gz(path: Path, entries: List[Entry], prefix: str) -> None:
             else:
                 info.size, info.mode = len(entry.content), entry.mode
                 archive.addfile(info, io.BytesIO(entry.content))
-

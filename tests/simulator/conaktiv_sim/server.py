@@ -322,7 +322,7 @@ class ControlHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
-        self.close_connection = True
+        self.close_connection = True  # pylint: disable=attribute-defined-outside-init  # attribute of the base class
 
     def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
         """Access log on stdout instead of stderr."""
@@ -367,8 +367,9 @@ class Server:  # pylint: disable=too-many-instance-attributes
         if faults.active("fail_start") is not None:
             print("simulated start failure (fault fail_start)", file=sys.stderr, flush=True)
             return EXIT_START_FAILED
-        if not self._acquire_data_lock():
-            print(f"data in use: another server runs on {self.config.data_dir}", file=sys.stderr, flush=True)
+        refusal = self._acquire_data_lock()
+        if refusal:
+            print(refusal, file=sys.stderr, flush=True)
             return EXIT_START_FAILED
         try:
             return self._run_locked(faults)
@@ -444,15 +445,19 @@ class Server:  # pylint: disable=too-many-instance-attributes
 
     # ----- files and locks --------------------------------------------------------------------
 
-    def _acquire_data_lock(self) -> bool:
-        handle = (self.config.data_dir / LOCK_FILE).open("a+", encoding="utf-8")
+    def _acquire_data_lock(self) -> Optional[str]:
+        """Take the data folder's lock; the reason when that is impossible."""
+        try:
+            handle = (self.config.data_dir / LOCK_FILE).open("a+", encoding="utf-8")
+        except OSError as exc:
+            return f"cannot open the data folder's lock: {exc}"
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            return False
+            return f"data in use: another server runs on {self.config.data_dir}"
         self.lock_handle = handle
-        return True
+        return None
 
     def _release_data(self) -> None:
         self._remove_pid()

@@ -101,10 +101,10 @@ class Service:
         marker = self.site_dir / STOPPED_MARKER
         if marker.exists():
             marker.unlink()
-        process = self._launch()
         try:
+            process = self._launch()
             self._wait_until_up(process)
-        except ServiceError as exc:
+        except (OSError, ServiceError) as exc:
             print(f"start failed: {exc}", file=sys.stderr)
             return EXIT_START_FAILED
         print(f"started pid {process.pid}")
@@ -118,7 +118,10 @@ class Service:
             self._forget_dead_state()
             print("already stopped")
             return EXIT_OK
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # exited meanwhile: the loop below sees it gone
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if not is_server_process(pid) or self.reported_stopped():
@@ -140,8 +143,8 @@ class Service:
         command = [self.python, str(self.server_dir / SERVER_PROGRAM), "--data", str(self.data_dir), "--site", str(self.site_dir)]
         with (self.site_dir / OUTPUT_FILE).open("ab") as output:
             # Own session and no inherited pipes: the server outlives the wrapper and the task that ran it.
-            process = subprocess.Popen(command, cwd=str(self.server_dir), stdin=subprocess.DEVNULL, stdout=output,
-                                       stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+            process = subprocess.Popen(command, cwd=str(self.server_dir), stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                                       stdout=output, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (self.site_dir / STATE_FILE).write_text(f"{process.pid}\n", encoding="utf-8")
         return process
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import http.client
 import json
@@ -268,12 +269,15 @@ class Site:  # pylint: disable=too-many-instance-attributes,too-many-public-meth
         """Held connections on the client port ({"anna": 5, "ben": None}); returns once all are logged in."""
         self.wait_state("ready")
         specs = [f"--user={name}:{'never' if delay is None else delay}" for name, delay in users.items()]
-        number = len(list(self.service_dir.glob(USERS_PID_GLOB))) + len(self._users) + 1
+        number = 1
+        while (self.service_dir / f"users-{number}.out").exists():
+            number += 1
         output = self.service_dir / f"users-{number}.out"
+        command = [sys.executable, "-m", "conaktiv_sim", "users", "--port", str(self.client_port), *specs]
         with output.open("wb") as handle:
-            process = subprocess.Popen([sys.executable, "-m", "conaktiv_sim", "users", "--port", str(self.client_port), *specs],
-                                       stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, env=_python_env())
+            # Kept running after this call; TcpUsers.close() / Site.cleanup() end it.
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                       stdin=subprocess.DEVNULL, start_new_session=True, env=_python_env())
         pid_file = self.service_dir / f"users-{number}.pid"
         pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
         handle_ = TcpUsers(process, output, pid_file)
@@ -338,6 +342,16 @@ class Site:  # pylint: disable=too-many-instance-attributes,too-many-public-meth
         return result
 
     # ----- processes --------------------------------------------------------------------------
+
+    def data_locked(self) -> bool:
+        """True while some server process holds the data folder's lock (also while it lingers)."""
+        with (self.data_dir / ".lock").open("a", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False
 
     def server_pid(self) -> Optional[int]:
         """Pid of a live server process of this site, if any (wrapper pidfile, then server.pid)."""

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from conaktiv_sim.testing import Site
+from conaktiv_sim.testing import SIMULATOR_ROOT, Site
 
 STARTED = "structure update 1.0.0 -> 2.0.0 started"
-
-
-def lock_is_free(data_dir: Path) -> bool:
-    """True when nobody holds the server's data lock."""
-    with (data_dir / ".lock").open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
 
 
 def migrated_records(site: Site) -> int:
@@ -54,13 +41,13 @@ def test_linger_after_stop(running_site: Site) -> None:
     assert running_site.status() == "stopped"  # the service manager believes it
     assert running_site.server_pid() == pid  # but the process is still there
     assert (running_site.data_dir / "server.pid").read_text().strip() == str(pid)
-    assert not lock_is_free(running_site.data_dir)
+    assert running_site.data_locked()
     assert running_site.server_status() is None  # its listeners are closed
     early = running_site.service("start")
     assert early.returncode == 1 and "data in use" in early.stderr
     running_site.wait_stopped(5)
     assert time.monotonic() - began >= 1.9
-    assert not (running_site.data_dir / "server.pid").exists() and lock_is_free(running_site.data_dir)
+    assert not (running_site.data_dir / "server.pid").exists() and not running_site.data_locked()
     running_site.set_faults(None)
     running_site.start()
     assert running_site.status() == "running"
@@ -107,6 +94,9 @@ def test_structure_update_hang(make_site) -> None:
     assert (status["state"], status["structure_version"], status["error"]) == ("migrating", "1.0.0", None)
     assert 0 < migrated_records(site) < 40
     assert site.control_raw("POST", "/api/backup", {})[0] == 409
+    refused = subprocess.run([sys.executable, "-m", "conaktiv_sim", "users", "--port", str(site.client_port), "--user", "anna:1"],
+                             cwd=SIMULATOR_ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert (refused.returncode, refused.stdout) == (1, "anna login refused: ERROR server is migrating\n")
     assert [line.split(" ", 1)[1] for line in site.structure_log()] == [STARTED]
     began = time.monotonic()
     assert site.stop().returncode == 0
@@ -124,7 +114,7 @@ def test_crash_during_structure_update_exits_70(make_site) -> None:
     assert [line.split(" ", 1)[1] for line in site.structure_log()] == [STARTED]
     assert site.structure_version() == "1.0.0"
     assert migrated_records(site) == 20  # halfway
-    assert not (site.data_dir / "server.pid").exists() and lock_is_free(site.data_dir)
+    assert not (site.data_dir / "server.pid").exists() and not site.data_locked()
     assert not (site.service_dir / "stopped").exists()  # a crash is no reported stop
 
 
@@ -140,3 +130,11 @@ def test_crash_during_structure_update_through_the_wrapper(make_site) -> None:
     site.start()  # the next start runs the whole update again
     site.wait_state("ready", timeout=10)
     assert site.structure_version() == "2.0.0" and migrated_records(site) == 40
+
+
+def test_startup_seconds_keep_the_state_starting(make_site) -> None:
+    site = make_site(faults={"startup_seconds": 0.6})
+    site.start()
+    assert site.control("GET", "/api/status")["state"] == "starting"
+    assert site.control_raw("POST", "/api/sessions", {"user": "anna"}) == (409, {"error": "server is starting"})
+    site.wait_state("ready", timeout=5)

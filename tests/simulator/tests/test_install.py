@@ -41,7 +41,7 @@ def test_installed_layout(site: Site) -> None:
 def test_installed_preferences_are_not_the_defaults(site: Site) -> None:
     preferences = site.server_dir / "Server Database" / "Preferences"
     settings = json.loads((preferences / "settings.json").read_text())
-    differing = {key for key in DEFAULT_SETTINGS if settings[key] != DEFAULT_SETTINGS[key]}
+    differing = {key for key, default in DEFAULT_SETTINGS.items() if settings[key] != default}
     assert differing == set(DEFAULT_SETTINGS)
     assert settings["cache_mb"] == 512 and settings["timeout_s"] == 900
     assert settings["webserver_autostart"] is True and settings["webserver_port"] == 8081

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import socket
@@ -16,17 +15,6 @@ import pytest
 from conaktiv_sim.testing import SIMULATOR_ROOT, Site
 
 
-def lock_is_free(data_dir: Path) -> bool:
-    """True when nobody holds the server's data lock."""
-    with (data_dir / ".lock").open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
-
-
 def test_start_status_stop_and_exit_codes(site: Site) -> None:
     status = site.service("status")
     assert (status.returncode, status.stdout.strip()) == (3, "stopped")
@@ -36,14 +24,14 @@ def test_start_status_stop_and_exit_codes(site: Site) -> None:
     assert site.service("status").stdout.strip() == f"running pid {pid}"
     assert site.service("status").returncode == 0
     assert (site.data_dir / "server.pid").read_text().strip() == str(pid)
-    assert not lock_is_free(site.data_dir)
+    assert site.data_locked()
     again = site.service("start")
     assert (again.returncode, again.stdout.strip()) == (0, f"already running pid {pid}")
     stop = site.service("stop")
     assert (stop.returncode, stop.stdout.strip()) == (0, "stopped")
     site.wait_stopped(5)
     assert not (site.data_dir / "server.pid").exists()
-    assert lock_is_free(site.data_dir)
+    assert not site.data_locked()
     assert (site.service_dir / "stopped").exists()
     assert site.service("status").returncode == 3
     stopped_again = site.service("stop")
@@ -81,7 +69,7 @@ def test_start_fails_with_exit_1_when_the_port_is_taken(site: Site) -> None:
     assert result.returncode == 1
     assert "start failed" in result.stderr and "cannot listen" in result.stderr
     assert site.status() == "stopped"
-    assert not (site.data_dir / "server.pid").exists() and lock_is_free(site.data_dir)
+    assert not (site.data_dir / "server.pid").exists() and not site.data_locked()
 
 
 def test_second_instance_on_the_same_data_is_refused(running_site: Site) -> None:
@@ -96,21 +84,20 @@ def test_second_instance_on_the_same_data_is_refused(running_site: Site) -> None
 
 def test_serve_runs_in_the_foreground_and_stops_promptly_on_sigterm(site: Site) -> None:
     env = dict(os.environ, PYTHONPATH=str(SIMULATOR_ROOT))
-    process = subprocess.Popen([sys.executable, "-m", "conaktiv_sim", "serve", "--root", str(site.root)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        site.wait_state("ready", timeout=10)
-        assert site.server_pid() == process.pid  # exec'd: the foreground process is the server itself
-        began = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(5) == 0
-        assert time.monotonic() - began < 2
-        assert not (site.data_dir / "server.pid").exists()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+    with subprocess.Popen([sys.executable, "-m", "conaktiv_sim", "serve", "--root", str(site.root)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True) as process:
+        try:
+            site.wait_state("ready", timeout=10)
+            assert site.server_pid() == process.pid  # exec'd: the foreground process is the server itself
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(5) == 0
+            assert time.monotonic() - began < 2
+            assert not (site.data_dir / "server.pid").exists()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def test_wrapper_usage_errors_exit_2(site: Site) -> None:
@@ -135,3 +122,10 @@ def test_cleanup_kills_everything_and_is_idempotent(make_site) -> None:
 def test_status_ignores_a_reused_pid(site: Site) -> None:
     (site.service_dir / "state").write_text(f"{os.getpid()}\n")  # alive, but not a server
     assert site.service("status").returncode == 3
+
+
+def test_start_without_server_folder_fails_cleanly(site: Site) -> None:
+    site.server_dir.rename(site.server_dir.with_name("ConAktiv Server_old0001"))  # as in the middle of a swap
+    result = site.service("start")
+    assert result.returncode == 1 and result.stderr.startswith("start failed:") and "Traceback" not in result.stderr
+    assert site.status() == "stopped"

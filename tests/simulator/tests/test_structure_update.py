@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 from typing import List
 
+import pytest
+
 from conaktiv_sim.package import build_package
 from conaktiv_sim.testing import Site
 
@@ -110,7 +112,6 @@ def test_data_newer_than_the_server_is_used_as_is(make_site) -> None:
 def test_server_runs_with_python_3_9(make_site) -> None:
     old_python = sorted(Path.home().glob(".pyenv/versions/3.9*/bin/python3.9"))
     if not old_python:
-        import pytest  # pylint: disable=import-outside-toplevel
         pytest.skip("no Python 3.9 interpreter on this machine")
     assert sys.version_info >= (3, 9)
     site = make_site(version="2.0.0", structure_version="1.0.0", python=str(old_python[-1]), faults={"migration_seconds": 0.2})

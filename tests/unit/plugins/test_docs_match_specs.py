@@ -11,6 +11,7 @@ The checkers are also run against deliberately broken copies, so they are known 
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 import re
@@ -24,9 +25,14 @@ from ansible.playbook.block import Block
 from ansible.playbook.task import Task
 
 COLLECTION = "conaktiv.server"
-MODULES = ("info", "stage", "backup", "service", "swap", "structure_update", "notify")
 REPO = Path(__file__).resolve().parents[3]
 MODULE_DIR = REPO / "plugins" / "modules"
+ACTION_DIR = REPO / "plugins" / "action"
+PHASES = ("info", "stage", "backup", "service", "swap", "structure_update", "notify")
+# Action plugins added after the phases are checked as soon as their stub exists (a missing stub fails
+# test_every_action_plugin_has_a_stub); the phases are always checked.
+MODULES = tuple(sorted(set(PHASES) | {path.stem for path in ACTION_DIR.glob("*.py")
+                                      if not path.stem.startswith("_") and (MODULE_DIR / path.name).is_file()}))
 ALLOWED_PREFIXES = ("conaktiv.server.", "ansible.builtin.")
 SECRET_NAME = re.compile(r"password|token", re.IGNORECASE)
 COMPARED_KEYS = ("type", "required", "default", "choices", "elements", "aliases")
@@ -34,7 +40,14 @@ REQUIRED_ATTRIBUTES = ("action", "async", "check_mode", "diff_mode", "platform")
 # Keys of a task or block that are not the module to call.
 TASK_KEYWORDS = frozenset(Task.fattributes) | frozenset(Block.fattributes) | {"local_action"}
 BLOCK_SECTIONS = ("block", "rescue", "always")
+# plugin_utils/_phase.py PhaseAction.run adds these to every phase's result.
+ALWAYS_RETURNED = ("started", "duration_s", "remote_calls")
+# Result keys Ansible itself interprets (a list under "skipped" marks the task skipped): never a module's own return value.
+RESERVED_RESULT_KEYS = frozenset({"changed", "failed", "skipped", "unreachable", "diff", "invocation", "ansible_facts",
+                                  "warnings", "deprecations", "exception"})
 WINDOWS_PATH = re.compile(r"^[A-Za-z]:\\")
+# What ansible-test sanity (validate-modules) accepts as an author line.
+AUTHOR_LINE = re.compile(r"^\w.*(\(@([\w-]+)\)|!UNKNOWN)(?![\w.])")
 
 Spec = dict[str, t.Any]
 
@@ -69,10 +82,10 @@ def argument_spec(module: str) -> Spec:
     return importlib.import_module(f"ansible_collections.conaktiv.server.plugins.action.{module}").ARGUMENT_SPEC
 
 
-@pytest.fixture(scope="module")
-def stubs() -> dict[str, dict[str, t.Any]]:
-    """Every module's stub, loaded once."""
-    return {name: load_stub(MODULE_DIR / f"{name}.py") for name in MODULES}
+@functools.cache
+def stub(module: str) -> dict[str, t.Any]:
+    """The stub of ``conaktiv.server.<module>``, loaded once."""
+    return load_stub(MODULE_DIR / f"{module}.py")
 
 
 # -- checkers (each returns a list of problems; empty means fine) ----------------------------------
@@ -234,7 +247,7 @@ def return_problems(returns: t.Any, where: str = "") -> list[str]:
     """RETURN parsed to a mapping whose entries each have a description, returned and type."""
     if not isinstance(returns, dict) or not returns:
         return [f"{where or 'RETURN'}: not a non-empty mapping"]
-    problems = []
+    problems = [f"{key}: is a result key Ansible interprets itself" for key in returns if not where and key in RESERVED_RESULT_KEYS]
     for key, entry in returns.items():
         if not isinstance(entry, dict):
             problems.append(f"{where}{key}: not a mapping")
@@ -258,8 +271,16 @@ def doc_problems(module: str, doc: dict[str, t.Any]) -> list[str]:
     for field in ("short_description", "description", "author"):
         if not doc.get(field):
             problems.append(f"{field} is missing")
+    authors = doc.get("author") or []
+    problems += [f"author {line!r} is not 'Name (@github_handle)' or 'Name (!UNKNOWN)'"
+                 for line in ([authors] if isinstance(authors, str) else authors) if not AUTHOR_LINE.search(str(line))]
     attributes = doc.get("attributes") or {}
     problems += [f"attribute {name} is not documented" for name in REQUIRED_ATTRIBUTES if name not in attributes]
+    # ansible-test sanity wants description and support for each (the ansible.builtin.action_common_attributes fragments give them).
+    for name, attribute in attributes.items():
+        problems += [f"attribute {name} has no {field}" for field in ("description", "support") if not attribute.get(field)]
+    if "platform" in attributes and not attributes["platform"].get("platforms"):
+        problems.append("attribute platform names no platforms")
     # PhaseAction sets _supports_async = False: no module may claim async support.
     if (attributes.get("async") or {}).get("support") != "none":
         problems.append("attribute async must have support none (the action plugins refuse async)")
@@ -275,39 +296,47 @@ def doc_problems(module: str, doc: dict[str, t.Any]) -> list[str]:
 # -- the real stubs ---------------------------------------------------------------------------------
 
 
+def _no_problems(problems: list[str]) -> None:
+    """Fail with every problem on its own line (pytest would shorten a list)."""
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
 @pytest.mark.parametrize("module", MODULES)
-def test_options_match_argument_spec(stubs: dict[str, dict[str, t.Any]], module: str) -> None:
-    assert option_problems(stubs[module]["doc"].get("options"), argument_spec(module)) == []
+def test_options_match_argument_spec(module: str) -> None:
+    _no_problems(option_problems(stub(module)["doc"].get("options"), argument_spec(module)))
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_secrets_are_no_log(module: str) -> None:
-    assert secret_problems(argument_spec(module)) == []
+    _no_problems(secret_problems(argument_spec(module)))
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_documentation_header(stubs: dict[str, dict[str, t.Any]], module: str) -> None:
-    assert doc_problems(module, stubs[module]["doc"]) == []
+def test_documentation_header(module: str) -> None:
+    _no_problems(doc_problems(module, stub(module)["doc"]))
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_examples(stubs: dict[str, dict[str, t.Any]], module: str) -> None:
+def test_examples(module: str) -> None:
     specs = {name: argument_spec(name) for name in MODULES}
-    assert example_problems(module, stubs[module]["examples"], specs) == []
+    _no_problems(example_problems(module, stub(module)["examples"], specs))
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_return(stubs: dict[str, dict[str, t.Any]], module: str) -> None:
-    returns = stubs[module]["returns"]
-    assert return_problems(returns) == []
-    # PhaseAction adds the round-trip count to every result.
-    assert "remote_calls" in returns
+def test_return(module: str) -> None:
+    returns = stub(module)["returns"]
+    _no_problems(return_problems(returns))
+    # PhaseAction adds these to every result.
+    _no_problems([f"{key} is not documented (PhaseAction returns it always)" for key in ALWAYS_RETURNED if key not in returns])
 
 
 def test_every_action_plugin_has_a_stub() -> None:
-    actions = {path.stem for path in (REPO / "plugins" / "action").glob("*.py") if not path.stem.startswith("_")}
+    actions = {path.stem for path in ACTION_DIR.glob("*.py") if not path.stem.startswith("_")}
     stubs = {path.stem for path in MODULE_DIR.glob("*.py") if not path.stem.startswith("_")}
-    assert actions == set(MODULES) == stubs
+    assert set(PHASES) <= actions
+    assert sorted(actions - stubs) == [], "action plugins without a documentation stub in plugins/modules"
+    assert sorted(stubs - actions) == [], "documentation stubs without an action plugin"
 
 
 # -- the checkers catch mismatches (broken copies in tmp_path; the real files stay untouched) ------
@@ -337,7 +366,7 @@ def _broken_copy(tmp_path: Path, module: str, old: str, new: str) -> dict[str, t
     ("notify", "        type: str\n        required: true\n      port:", "        type: str\n      port:", "smtp.host: required"),
     ("notify", "        choices: [starttls, ssl, none]", "        choices: [starttls, ssl]", "smtp.security: choices"),
     ("notify", "      ca_path:\n", "      cafile:\n", "smtp.ca_path: in ARGUMENT_SPEC"),
-    ("notify", "      {history}\n  fail_on_error:", "      {history}\n\n  fail_on_error:", "body: default"),
+    ("notify", "      Outcome:      {outcome}\n", "      Outcome: {outcome}\n", "body: default"),
     ("info", "extends_documentation_fragment:\n  - conaktiv.server.common\n", "extends_documentation_fragment:\n", "server_path: in ARGUMENT_SPEC"),
 ])
 def test_option_checker_catches_a_broken_copy(tmp_path: Path, module: str, old: str, new: str, expected: str) -> None:
@@ -346,11 +375,11 @@ def test_option_checker_catches_a_broken_copy(tmp_path: Path, module: str, old: 
     assert any(expected in problem for problem in problems), problems
 
 
-def test_option_checker_catches_a_changed_spec(stubs: dict[str, dict[str, t.Any]]) -> None:
+def test_option_checker_catches_a_changed_spec() -> None:
     spec = copy.deepcopy(argument_spec("info"))
     spec["control"]["options"]["timeout"]["default"] = 31
     spec["history_count"]["required"] = True
-    problems = option_problems(stubs["info"]["doc"]["options"], spec)
+    problems = option_problems(stub("info")["doc"]["options"], spec)
     assert any(problem.startswith("control.timeout: default") for problem in problems), problems
     assert any(problem.startswith("history_count: required") for problem in problems), problems
 
@@ -380,10 +409,10 @@ def test_example_checker_catches_a_broken_copy(tmp_path: Path, old: str, new: st
     assert any(expected in problem for problem in problems), problems
 
 
-def test_example_checker_looks_into_blocks(stubs: dict[str, dict[str, t.Any]]) -> None:
+def test_example_checker_looks_into_blocks() -> None:
     specs = {name: argument_spec(name) for name in MODULES}
-    text = stubs["swap"]["examples"].replace("        state: rolled_back\n", "        state: rollback\n")
-    assert text != stubs["swap"]["examples"]
+    text = stub("swap")["examples"].replace("        state: rolled_back\n", "        state: rollback\n")
+    assert text != stub("swap")["examples"]
     problems = example_problems("swap", text, specs)
     assert any("rollback" in problem for problem in problems), problems
 
@@ -396,6 +425,11 @@ def test_return_checker_catches_a_broken_copy(tmp_path: Path) -> None:
 def test_unparsable_return_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="(?i)return|yaml|pars"):
         _broken_copy(tmp_path, "notify", "remote_calls:\n  description: Number", "remote_calls:\n  - description: [Number")
+
+
+def test_return_checker_catches_a_reserved_key(tmp_path: Path) -> None:
+    broken = _broken_copy(tmp_path, "swap", "not_present:\n  description:", "skipped:\n  description:")
+    assert return_problems(broken["returns"]) == ["skipped: is a result key Ansible interprets itself"]
 
 
 def test_header_checker_catches_a_broken_copy(tmp_path: Path) -> None:

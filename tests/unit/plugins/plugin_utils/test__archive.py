@@ -536,3 +536,37 @@ def test_longest_path(prefix, name, expected):
 def test_longest_path_of_no_members():
     assert longest_path([], "C:\\x") == 0
     assert longest_path([_m("./", "dir")], "C:\\x") == 0
+
+
+def test_plain_tar_ending_with_a_zip_member_is_read_as_tar(tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("inner.txt", b"zip inside tar")
+    path = _make_tar(tmp_path / "pkg.tar", [_file(f"{TOP}/a.txt"), _file(f"{TOP}/plugin.zip", inner.getvalue())])
+    assert zipfile.is_zipfile(path)  # the trap: the zip directory is near the end of the tar
+    assert [member.name for member in read_members(path)] == [f"{TOP}/a.txt", f"{TOP}/plugin.zip"]
+    verify_archive(path)
+
+
+def test_zip_after_a_program_stub_is_read_as_zip(tmp_path):
+    path = tmp_path / "setup.exe"
+    body = io.BytesIO()
+    with zipfile.ZipFile(body, "w") as archive:
+        archive.writestr(f"{TOP}/a.txt", b"self-extracting")
+    path.write_bytes(b"MZ" + b"\0" * 1000 + body.getvalue())
+    assert [member.name for member in read_members(str(path))] == [f"{TOP}/a.txt"]
+    verify_archive(str(path))
+
+
+def test_old_v7_tar_without_ustar_magic(tmp_path):
+    path = tmp_path / "v7.tar"
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as archive:
+        info, data = _file(f"{TOP}/a.txt", b"old")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    raw = bytearray(path.read_bytes())
+    raw[257:265] = b"\0" * 8  # strip the ustar magic and version
+    checksum = sum(raw[:148]) + 8 * 32 + sum(raw[156:512])
+    raw[148:156] = b"%06o\0 " % checksum
+    path.write_bytes(bytes(raw))
+    assert [member.name for member in read_members(str(path))] == [f"{TOP}/a.txt"]
