@@ -137,11 +137,13 @@ class ActionModule(PhaseAction):
         if not any(host.same_name(entry, name) for entry in host.list_dir(scratch)):
             host.remove(scratch)
             raise PhaseFailed(f"the backup {backup} holds no folder {name!r}; the data folder was left as it is")
+        replaced = None
         if any(host.same_name(entry, name) for entry in names):
-            host.rename(data, host.join(parent, kept))
+            replaced = host.join(parent, kept)
+            host.rename(data, replaced)
         host.rename(host.join(scratch, name), data)
         host.remove(scratch)
-        return {"changed": True, "path": backup, "replaced_data": host.join(parent, kept), "msg": f"restored {data} from {backup}"}
+        return {"changed": True, "path": backup, "replaced_data": replaced, "msg": f"restored {data} from {backup}"}
 
     @staticmethod
     def _require_stopped(host: Host, args: dict[str, t.Any], control: Control) -> None:

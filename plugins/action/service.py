@@ -57,7 +57,7 @@ class ActionModule(PhaseAction):
         result: dict[str, t.Any] = {"state_before": before, "changed": False}
         if (wanted == "stopped" and before == "stopped") or (wanted == "started" and before == "running"):
             if wanted == "started":
-                result.update(self._wait_healthy(host, control, args, check_only=True))
+                result.update(self._wait_healthy(host, settings, control, args, check_only=True))
             return {**result, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server is already {wanted}"}
         if self._task.check_mode:
             return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"would be {wanted}"}
@@ -69,7 +69,7 @@ class ActionModule(PhaseAction):
             result["stopped_at"] = time.time()
         if wanted in ("started", "restarted"):
             self._start(host, settings, args)
-            result.update(self._wait_healthy(host, control, args))
+            result.update(self._wait_healthy(host, settings, control, args))
             result["started_at"] = time.time()
         return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server was {wanted}"}
 
@@ -142,26 +142,40 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"starting the ConAktiv server failed: {exc}") from exc
 
     @staticmethod
-    def _wait_healthy(host: Host, control: Control, args: dict[str, t.Any], check_only: bool = False) -> dict[str, t.Any]:
-        """Wait until the client port is open and the control interface reports a live state."""
+    def _wait_healthy(host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any],
+                      check_only: bool = False) -> dict[str, t.Any]:
+        """Wait until the client port is open and the control interface reports a live state.
+
+        A server that dies while this waits fails the task at once, not after start_timeout, where the service manager
+        reports that reliably: start/stop commands and Windows services. (The systemd adapter reports a unit that is
+        still activating as stopped, so systemd is left out.)
+        """
         timeout = 1 if check_only else args["start_timeout"]
         deadline = time.monotonic() + timeout
-        if args.get("client_port") and not host.wait_for_port(args["client_port"], "started", max(1, timeout)):
-            if check_only:
-                return {"healthy": False}
-            raise PhaseFailed(f"the server did not open its client port {args['client_port']} within {timeout} s")
+        port = args.get("client_port")
+        port_open = not port
         status: dict[str, t.Any] | None = None
         delay = 0.5
-        while control.enabled:
-            status = control.status()
-            if status and status.get("state") in ("ready", "migrating"):
-                break
-            if status and status.get("state") == "failed":
-                raise PhaseFailed(f"the server reports state 'failed': {status.get('error') or 'no reason given'}")
-            if check_only or time.monotonic() >= deadline:
-                if check_only:
-                    return {"healthy": False, "server_status": status}
+        while True:
+            if not port_open:
+                # Short waits, so that a server that died is noticed between them.
+                port_open = host.wait_for_port(port, "started", 1 if check_only else max(1, min(args["poll_interval"], int(deadline - time.monotonic()))))
+            if port_open and not control.enabled:
+                return {"healthy": True, "server_status": None}
+            if port_open:
+                status = control.status()
+                if status and status.get("state") in ("ready", "migrating"):
+                    return {"healthy": True, "server_status": status}
+                if status and status.get("state") == "failed":
+                    raise PhaseFailed(f"the server reports state 'failed': {status.get('error') or 'no reason given'}")
+            if check_only:
+                return {"healthy": False, "server_status": status} if port_open else {"healthy": False}
+            if time.monotonic() >= deadline:
+                if not port_open:
+                    raise PhaseFailed(f"the server did not open its client port {port} within {timeout} s")
                 raise PhaseFailed(f"the control interface did not report the server ready within {timeout} s (last: {status})")
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-        return {"healthy": True, "server_status": status}
+            if status is None and settings["manager"] in ("command", "windows") and service_state(host, settings) == "stopped":
+                raise PhaseFailed("the server stopped again right after the start: the service manager reports it stopped")
+            if port_open:
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(delay * 2, 5.0)

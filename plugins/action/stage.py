@@ -57,15 +57,17 @@ class ActionModule(PhaseAction):
         if staged and not args["force"] and staged.get("version") == wanted["version"] and \
                 (wanted["checksum"] is None or staged.get("checksum") == wanted["checksum"]):
             return {**result, "changed": False, "checksum": staged.get("checksum"), "msg": f"version {args['version']} is already staged"}
-        redo = bool(staged) or host.name(where.staged_tree) in listing[where.temp]
+        redo = bool(staged) or _has(host, listing[where.temp], host.name(where.staged_tree))
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would {'re-' if redo else ''}stage version {args['version']}"}
         with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
             package = self._fetch(args, algorithm, expected, scratch, task_vars)
             digest = file_digest(package, algorithm)
             facts = self._inspect(package, args)
+            # An old or half-done staging is worthless now; removing it first also frees its space.
+            self._remove_leftovers(host, where, listing[where.temp])
             self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
-            self._unpack(host, where, package, facts["top_folder"], listing[where.temp])
+            self._unpack(host, where, package, facts["top_folder"])
         self._verify_tree(host, where, args["marker"])
         marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
                   "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -77,8 +79,7 @@ class ActionModule(PhaseAction):
     @staticmethod
     def _current_marker(host: Host, where: Layout, temp_entries: list[str]) -> dict[str, t.Any] | None:
         """The stage marker, when it and the staged tree both exist; a torn marker counts as none."""
-        names = {host.name(where.stage_marker), host.name(where.staged_tree)}
-        if not names.issubset(temp_entries):
+        if not all(_has(host, temp_entries, host.name(path)) for path in (where.stage_marker, where.staged_tree)):
             return None
         try:
             marker = json.loads(host.read_text(where.stage_marker) or "")
@@ -138,11 +139,16 @@ class ActionModule(PhaseAction):
         if free < needed:
             raise PhaseFailed(f"not enough free disk space in {where.parent}: {needed} bytes needed, {free} free")
 
-    def _unpack(self, host: Host, where: Layout, package: str, top: str | None, temp_entries: list[str]) -> None:
-        """Replace any previous (partial) staging with a fresh unpack of ``package``."""
+    @staticmethod
+    def _remove_leftovers(host: Host, where: Layout, temp_entries: list[str]) -> None:
+        """Remove an earlier (possibly partial) staging: marker first, so a crash in between reads as unstaged."""
         for leftover in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER)):
-            if host.name(leftover) in temp_entries:
+            if _has(host, temp_entries, host.name(leftover)):
                 host.remove(leftover)
+
+    @staticmethod
+    def _unpack(host: Host, where: Layout, package: str, top: str | None) -> None:
+        """Unpack ``package`` into the temporary folder and give its tree the server folder's name."""
         unpack_dir = host.join(where.temp, _UNPACK_FOLDER)
         host.make_dir(unpack_dir)
         remote_package = host.join(where.temp, os.path.basename(package))
@@ -157,6 +163,11 @@ class ActionModule(PhaseAction):
         for item in markers:
             if not host.stat(host.join(where.staged_tree, *item.strip("/").split("/"))).exists:
                 raise PhaseFailed(f"the unpacked tree {where.staged_tree} lacks {item!r}")
+
+
+def _has(host: Host, names: list[str], wanted: str) -> bool:
+    """Whether ``wanted`` is among ``names`` by the host's file-name rules."""
+    return any(host.same_name(name, wanted) for name in names)
 
 
 def _read_member(package: str, name: str) -> str:

@@ -41,27 +41,44 @@ class ActionModule(PhaseAction):
         started = time.monotonic()
         deadline = started + args["timeout"]
         if self._task.check_mode:
-            return {"changed": False, "msg": "check mode: not waiting for the structure update", **self._observe(host, control, args, patterns)}
+            # Check mode reports the plain picture: every log line counts as news.
+            seen = self._observe(host, control, args, patterns, stale_lines=0)
+            return {"changed": False, "msg": "check mode: not waiting for the structure update", **self._public(seen)}
         last_seen = time.monotonic()
         delay = 0.5
+        stale_lines: int | None = None
         while True:
-            seen = self._observe(host, control, args, patterns)
+            seen = self._observe(host, control, args, patterns, stale_lines)
+            if stale_lines is None:
+                stale_lines = seen["log_lines"]
+            if seen["outcome"] == "stale_failure" and time.monotonic() - started > args["unreachable_grace"]:
+                # Nobody started a new attempt within the grace: the old failure stands.
+                seen.update(outcome="failed", state="failed",
+                            error=f"{seen['stale_error']} (no new attempt started within {args['unreachable_grace']} s)")
             if seen["outcome"] == "finished":
                 return {"changed": False, "duration_s": round(time.monotonic() - started, 1), "msg": f"version {args['version']} is ready",
-                        **seen}
+                        **self._public(seen)}
             if seen["outcome"] == "failed":
-                raise PhaseFailed(f"the structure update to {args['version']} failed: {seen.get('error') or 'see log_tail'}", **seen)
+                raise PhaseFailed(f"the structure update to {args['version']} failed: {seen.get('error') or 'see log_tail'}", **self._public(seen))
             if seen["outcome"] != "unreachable":
                 last_seen = time.monotonic()
             elif time.monotonic() - last_seen > args["unreachable_grace"]:
                 raise PhaseFailed(f"the server stopped answering during the structure update to {args['version']} "
-                                  f"(no answer for {args['unreachable_grace']} s)", **seen)
+                                  f"(no answer for {args['unreachable_grace']} s)", **self._public(seen))
             if time.monotonic() >= deadline:
                 raise PhaseFailed(f"the structure update to {args['version']} did not finish within {args['timeout']} s "
-                                  f"(last state: {seen.get('state')})", **seen)
+                                  f"(last state: {seen.get('state')})", **self._public(seen))
             self.progress(f"structure update: {seen.get('state')}", task_vars)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, max(1, args["poll_interval"]))
+
+    @staticmethod
+    def _public(seen: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The observation as returned to the user: internal bookkeeping left out."""
+        public = {key: value for key, value in seen.items() if key not in ("log_lines", "stale_error")}
+        if public.get("outcome") == "stale_failure":
+            public["outcome"] = "running"
+        return public
 
     @staticmethod
     def _pattern(args: dict[str, t.Any], key: str) -> re.Pattern[str]:
@@ -72,24 +89,27 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"{key}_pattern {args[f'{key}_pattern']!r} is not a valid regular expression: {exc}") from None
 
     @staticmethod
-    def _observe(host: Host, control: Control, args: dict[str, t.Any], patterns: dict[str, re.Pattern[str]]) -> dict[str, t.Any]:
-        """One look at the server: outcome is finished, failed, running or unreachable."""
-        seen: dict[str, t.Any] = {}
-        log = host.read_text(args["log_file"]) if args.get("log_file") else None
-        if log is not None:
-            lines = log.splitlines()
+    def _observe(host: Host, control: Control, args: dict[str, t.Any], patterns: dict[str, re.Pattern[str]],
+                 stale_lines: int | None) -> dict[str, t.Any]:
+        """One look at the server: outcome is finished, failed, stale_failure, running or unreachable.
+
+        A failure line among the first ``stale_lines`` lines of the log (None: all of them, as on the first look) may
+        be left from an earlier attempt: the control interface decides then, or without one it counts as
+        ``stale_failure`` until a newer start line shows a new attempt (the caller gives it unreachable_grace).
+        """
+        lines = ActionModule._log_lines(host, args)
+        seen: dict[str, t.Any] = {"log_lines": len(lines or [])}
+        if lines is not None:
             seen["log_tail"] = lines[-max(1, args["log_lines"]):]
-            # The newest matching line decides: an older failure followed by a new start is a new attempt.
-            for line in reversed(lines):
-                if patterns["failure"].search(line):
-                    return {**seen, "outcome": "failed", "error": line.strip(), "state": "failed"}
-                if patterns["success"].search(line):
-                    if not control.enabled:
-                        return {**seen, "outcome": "finished", "state": "ready"}
-                    break
-                if patterns["start"].search(line):
-                    break
+        verdict, index = ActionModule._log_verdict(lines or [], patterns)
+        stale = verdict == "failed" and index < (len(lines or []) if stale_lines is None else stale_lines)
+        if verdict == "failed" and not stale:
+            return {**seen, "outcome": "failed", "error": (lines or [])[index].strip(), "state": "failed"}
         if not control.enabled:
+            if verdict == "finished":
+                return {**seen, "outcome": "finished", "state": "ready"}
+            if stale:
+                return {**seen, "outcome": "stale_failure", "stale_error": (lines or [])[index].strip(), "state": "migrating"}
             return {**seen, "outcome": "running", "state": "migrating"}
         status = control.status()
         if status is None:
@@ -103,3 +123,23 @@ class ActionModule(PhaseAction):
         if status.get("state") == "ready" and not version_ok:
             return {**seen, "outcome": "failed", "error": f"the server runs version {status.get('version')}, not {args['version']}"}
         return {**seen, "outcome": "running"}
+
+    @staticmethod
+    def _log_lines(host: Host, args: dict[str, t.Any]) -> list[str] | None:
+        """The lines of log_file, or None without one or while it does not exist."""
+        if not args.get("log_file"):
+            return None
+        text = host.read_text(args["log_file"])
+        return None if text is None else text.splitlines()
+
+    @staticmethod
+    def _log_verdict(lines: list[str], patterns: dict[str, re.Pattern[str]]) -> tuple[str | None, int]:
+        """What the newest matching log line says (failed, finished, started or None) and its index.
+
+        The newest line decides: an older failure followed by a new start is a new attempt.
+        """
+        for index in range(len(lines) - 1, -1, -1):
+            for verdict, key in (("failed", "failure"), ("finished", "success"), ("started", "start")):
+                if patterns[key].search(lines[index]):
+                    return verdict, index
+        return None, -1

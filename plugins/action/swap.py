@@ -85,7 +85,9 @@ class ActionModule(PhaseAction):
         begun = journal.last("begin", "carried", "rolled_back")
         resuming = begun is not None and begun["step"] == "begin"
         if not staged_there and not resuming:
-            if server_there and begun is not None and begun["step"] == "carried":
+            done_version = (begun or {}).get("version")
+            if server_there and begun is not None and begun["step"] == "carried" and \
+                    (not args.get("version") or not done_version or done_version == args["version"]):
                 return {"changed": False, "server_path": where.server, "old_path": host.join(where.parent, begun["old"]),
                         "msg": "the staged version is already in place"}
             raise PhaseFailed(f"nothing is staged in {where.temp}: run conaktiv.server.stage first")
@@ -163,6 +165,11 @@ class ActionModule(PhaseAction):
         old_there = self._has(host, names, old_name)
         server_there = self._has(host, names, where.name)
         resuming = last is not None and last["step"] == "rollback_begin"
+        if not old_there and resuming and server_there:
+            # Interrupted after the last rename: the previous version is back, only the journal entry is missing.
+            if not self._task.check_mode:
+                journal.write("rolled_back", old=old_name, failed=last.get("failed"))
+            return {"changed": True, "server_path": where.server, "msg": "finished the interrupted rollback"}
         if not old_there:
             raise PhaseFailed(f"cannot roll back: {host.join(where.parent, old_name)} does not exist")
         self._require_stopped(host, args)

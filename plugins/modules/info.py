@@ -16,8 +16,10 @@ description:
     free disk, history)."
 version_added: 0.1.0
 author:
-  - conaktiv.server developers
+  - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common
   - conaktiv.server.common.control
   - conaktiv.server.common.service
@@ -47,6 +49,8 @@ attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
     support: full
@@ -158,6 +162,16 @@ up_to_date:
   description: Whether the installed version is the target version.
   returned: when O(version) is given
   type: bool
+started:
+  description: When the task started, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-11-23T22:01:15+00:00"
+duration_s:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 2.73
 remote_calls:
   description: Number of module round trips this task made.
   returned: always

@@ -28,8 +28,10 @@ description:
   - Idempotent. A stopped server with O(state=stopped) and a running one with O(state=started) report C(ok); for the
     latter the health is checked once and returned in RV(healthy) without failing the task (unless the server reports
     C(failed)). O(state=restarted) always stops (if running) and starts.
-  - Fails when O(service.manager=none), when the Windows service or systemd unit does not exist, when the start or
-    stop command exits non-zero, and when a wait above times out.
+  - Fails when O(service.manager=none), when the Windows service or systemd unit does not exist, when the state cannot
+    be told (a O(service.status_command) exit code other than 0 to 3), when the start or stop command exits non-zero,
+    and when a wait above times out. A state other than running or stopped (for example a pending Windows service) is
+    stopped without draining.
   - "Downtime: begins with the stop of this task; users get the message before. While the server is down no client
     can connect."
   - "Round trips: 1 for the state, then about 4 to stop (message, stop, process/port checks) and 3 to start, plus 1 or 2
@@ -75,8 +77,8 @@ options:
   message:
     description:
       - The message shown on the server and on all ConAktiv clients before the stop (needs O(control)).
-      - C({minutes}) is replaced by the minutes left until the stop, C({version}) by O(version). Other fields in braces
-        fail the task; write a literal brace as C({{) or C(}}).
+      - C({minutes}) is replaced by the minutes left until the stop, C({version}) by O(version). Any other field in
+        braces fails the task before anything happens, also in check mode; write a literal brace as C({{) or C(}}).
     type: str
     default: "The ConAktiv server will be stopped in {minutes} minutes for an update to version {version}. Please save your work and log off."
   version:
@@ -199,7 +201,7 @@ state:
   type: str
   sample: stopped
 state_before:
-  description: The state before the task, as the service manager reported it (V(running), V(stopped) or V(unknown)).
+  description: The state before the task, as the service manager reported it (V(running), V(stopped), or another state of the manager).
   returned: success
   type: str
   sample: running
@@ -227,7 +229,7 @@ drain:
       sample: true
 stopped_at:
   description: When the stop was complete, in seconds since the epoch (start of the downtime).
-  returned: when a running server was stopped
+  returned: when a server that was not stopped was stopped
   type: float
   sample: 1795471315.27
 started_at:

@@ -14,11 +14,15 @@ description:
   - It looks at the server every O(poll_interval) seconds (more often at first). With a control interface (O(control))
     the server must report the state C(ready) and the version O(version); the state C(failed), or C(ready) with another
     version, fails the task. With O(log_file) the newest line of the server's log that matches one of O(start_pattern),
-    O(success_pattern) or O(failure_pattern) decides; a failure line fails the task at once, a success line is enough
-    when there is no control interface. With both, a success line in the log still needs the control interface to
-    report C(ready).
-  - Fails when the update does not finish within O(timeout) seconds, and when the control interface gives no answer
-    for more than O(unreachable_grace) seconds (the server crashed or was stopped). On failure the result holds the
+    O(success_pattern) or O(failure_pattern) decides; a new failure line fails the task at once, a success line is
+    enough when there is no control interface. With both, a success line in the log still needs the control interface
+    to report C(ready).
+  - A failure line that is already in the log at the first look may be left from an earlier attempt. With a control
+    interface its answer decides; without one the task waits up to O(unreachable_grace) seconds for a newer start line
+    (a new attempt) and fails with that old failure otherwise.
+  - Fails when the update does not finish within O(timeout) seconds, when the control interface gives no answer
+    for more than O(unreachable_grace) seconds (the server crashed or was stopped), and when a pattern is not a valid
+    regular expression. On failure the result holds the
     last lines of O(log_file) (RV(log_tail)).
   - Never changes anything, so it always reports C(ok) on success.
   - "Server up or down: the server must have been started (M(conaktiv.server.service)); a short restart during the
@@ -51,6 +55,8 @@ options:
   unreachable_grace:
     description:
       - Seconds the control interface may stay silent before the task fails.
+      - Without a control interface, also the time a failure line found in the log at the first look is given before it
+        counts, in case a new attempt starts.
     type: int
     default: 30
   log_file:

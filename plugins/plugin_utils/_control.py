@@ -56,7 +56,12 @@ class Control:
             response = self.host.http("GET", f"{self.url}/api/status", self._headers(), timeout=self.timeout)
             return response.json if response.status == 200 and isinstance(response.json, dict) else None
         if self.kind == "command" and self._commands["status"]:
-            return self._json_command("status", {}) or None
+            # A stopped server usually makes its status command fail: that means "not answering".
+            try:
+                status = self._json_command("status", {}, probe=True)
+            except ControlError:
+                return None
+            return status if isinstance(status, dict) and status else None
         return None
 
     def sessions(self) -> list[str] | None:
@@ -65,7 +70,7 @@ class Control:
             response = self._request("GET", "/api/sessions")
             return [str(item.get("user")) for item in response.get("sessions", [])]
         if self.kind == "command" and self._commands["sessions"]:
-            data = self._json_command("sessions", {})
+            data = self._json_command("sessions", {}, probe=True)
             items = data.get("sessions", []) if isinstance(data, dict) else data
             return [str(item.get("user") if isinstance(item, dict) else item) for item in items]
         return None
@@ -101,15 +106,20 @@ class Control:
             raise ControlError(f"{method} {path} on the control interface failed with HTTP {response.status}: {detail}")
         return response.json
 
-    def _run(self, key: str, values: dict[str, str]) -> str:
-        argv = [part.format(**values) for part in self._commands[key] or []]
-        result = self.host.run(argv)
+    def _run(self, key: str, values: dict[str, str], probe: bool = False) -> str:
+        # Plain replacement, not str.format: admin commands may contain literal braces.
+        argv = []
+        for part in self._commands[key] or []:
+            for name, value in values.items():
+                part = part.replace("{" + name + "}", value)
+            argv.append(part)
+        result = self.host.run(argv, probe=probe)
         if result.rc != 0:
             raise ControlError(f"control.{key}_command exited {result.rc}: {result.stderr.strip() or result.stdout.strip()}")
         return result.stdout
 
-    def _json_command(self, key: str, values: dict[str, str]) -> t.Any:
-        out = self._run(key, values)
+    def _json_command(self, key: str, values: dict[str, str], probe: bool = False) -> t.Any:
+        out = self._run(key, values, probe=probe)
         try:
             return json.loads(out)
         except ValueError as exc:

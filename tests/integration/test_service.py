@@ -212,6 +212,17 @@ def test_start_failure_is_clear(tmp_path, sim_site):
     assert sim_site.status() == "stopped" and sim_site.server_pid() is None
 
 
+def test_server_dying_right_after_the_start_fails_at_once(tmp_path, sim_site_factory):
+    # The server answers while "starting" for 2 s, then begins its structure update and crashes in it.
+    site = sim_site_factory(version="2.0.0", structure_version="1.0.0",
+                            faults={"startup_seconds": 2, "migration_seconds": 0.2, "crash_during_structure_update": {}})
+    run = run_tasks(tmp_path / "play", [service_task(site, "started", name=START, start_timeout=60)])
+    assert run.rc != 0
+    result = run.task(START)
+    assert result["msg"] == "the server stopped again right after the start: the service manager reports it stopped"
+    assert result["duration_s"] < 20, "a dead server must not be waited for until start_timeout"
+
+
 def test_unknown_service_state_fails_instead_of_guessing(tmp_path, sim_site):
     status = tmp_path / "status-unknown"
     status.write_text("#!/bin/sh\necho 'status unknown' >&2\nexit 4\n")

@@ -14,7 +14,10 @@ import copy
 import functools
 import importlib
 import json
+import os
 import re
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -55,16 +58,28 @@ Spec = dict[str, t.Any]
 # -- loading --------------------------------------------------------------------------------------
 
 
-def _fragment_loader() -> t.Any:
-    """The fragment loader, with a collection finder installed (tests/unit/conftest.py usually did it)."""
-    # pylint: disable-next=import-outside-toplevel
-    from ansible.plugins.loader import fragment_loader, init_plugin_loader
-    # pylint: disable-next=import-outside-toplevel
-    from ansible.utils.collection_loader._collection_finder import AnsibleCollectionConfig
+class DocFragments:
+    """Finds doc fragments by importing them, under the names Ansible's fragment loader uses.
 
-    if AnsibleCollectionConfig.collection_finder is None:
-        init_plugin_loader()
-    return fragment_loader
+    Ansible's own loader needs its collection finder installed before anything imports
+    ``ansible_collections``; in a full pytest run other tests import the collection first through
+    sys.path, so the fragments are found here instead. test_loaded_docs_equal_ansible_doc proves
+    the result is what ansible-doc shows.
+    """
+
+    PACKAGES = {"conaktiv.server.": "ansible_collections.conaktiv.server.plugins.doc_fragments.",
+                "ansible.builtin.": "ansible.plugins.doc_fragments."}
+
+    def get(self, name: str) -> type | None:
+        """The fragment class for ``name`` (e.g. ``conaktiv.server.common``), or None so that Ansible tries ``name`` minus a variable."""
+        for prefix, package in self.PACKAGES.items():
+            if name.startswith(prefix):
+                try:
+                    module = importlib.import_module(package + name[len(prefix):])
+                except ImportError:
+                    return None
+                return type("ModuleDocFragment", (module.ModuleDocFragment,), {"ansible_name": name})
+        return None
 
 
 def load_stub(path: Path) -> dict[str, t.Any]:
@@ -72,9 +87,15 @@ def load_stub(path: Path) -> dict[str, t.Any]:
     # pylint: disable-next=import-outside-toplevel
     from ansible.utils.plugin_docs import get_docstring
 
-    doc, examples, returns, dummy = get_docstring(str(path.resolve()), fragment_loader=_fragment_loader(),
+    doc, examples, returns, dummy = get_docstring(str(path.resolve()), fragment_loader=DocFragments(),
                                                   collection_name=COLLECTION, is_module=True)
     return {"doc": doc, "examples": examples, "returns": returns}
+
+
+def collections_path() -> Path:
+    """The folder that holds ``ansible_collections/conaktiv/server`` (a symlink in .collections, or the checkout's own parents)."""
+    local = REPO / ".collections"
+    return local if (local / "ansible_collections").is_dir() else REPO.parents[2]
 
 
 def argument_spec(module: str) -> Spec:
@@ -331,6 +352,28 @@ def test_return(module: str) -> None:
     _no_problems([f"{key} is not documented (PhaseAction returns it always)" for key in ALWAYS_RETURNED if key not in returns])
 
 
+def _plain(value: t.Any) -> t.Any:
+    """Plain JSON data (drops Ansible's YAML tags) for comparing."""
+    return json.loads(json.dumps(value))
+
+
+def test_loaded_docs_equal_ansible_doc(tmp_path: Path) -> None:
+    """ansible-doc (its own plugin loader, in a fresh process) renders every stub, and shows what these tests check."""
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path()), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+           "ANSIBLE_LOCAL_TEMP": str(tmp_path), "ANSIBLE_NOCOLOR": "1"}
+    names = [f"{COLLECTION}.{module}" for module in MODULES]
+    done = subprocess.run([sys.executable, "-m", "ansible.cli.doc", "--json", *names], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    for module, name in zip(MODULES, names):
+        loaded = stub(module)
+        assert _plain(shown[name]["doc"]["options"]) == _plain(loaded["doc"]["options"]), name
+        assert _plain(shown[name]["doc"]["attributes"]) == _plain(loaded["doc"]["attributes"]), name
+        assert _plain(shown[name]["return"]) == _plain(loaded["returns"]), name
+        assert shown[name]["examples"] == loaded["examples"], name
+
+
 def test_every_action_plugin_has_a_stub() -> None:
     actions = {path.stem for path in ACTION_DIR.glob("*.py") if not path.stem.startswith("_")}
     stubs = {path.stem for path in MODULE_DIR.glob("*.py") if not path.stem.startswith("_")}
@@ -367,7 +410,8 @@ def _broken_copy(tmp_path: Path, module: str, old: str, new: str) -> dict[str, t
     ("notify", "        choices: [starttls, ssl, none]", "        choices: [starttls, ssl]", "smtp.security: choices"),
     ("notify", "      ca_path:\n", "      cafile:\n", "smtp.ca_path: in ARGUMENT_SPEC"),
     ("notify", "      Outcome:      {outcome}\n", "      Outcome: {outcome}\n", "body: default"),
-    ("info", "extends_documentation_fragment:\n  - conaktiv.server.common\n", "extends_documentation_fragment:\n", "server_path: in ARGUMENT_SPEC"),
+    ("info", "  - conaktiv.server.common\n  - conaktiv.server.common.control\n", "  - conaktiv.server.common.control\n",
+     "server_path: in ARGUMENT_SPEC"),
 ])
 def test_option_checker_catches_a_broken_copy(tmp_path: Path, module: str, old: str, new: str, expected: str) -> None:
     broken = _broken_copy(tmp_path, module, old, new)

@@ -1,0 +1,91 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation stub: the work is done by the action plugin plugins/action/history.py.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: history
+short_description: Append one run's record to the ConAktiv update history (the Updateverlauf) on the host
+description:
+  - Appends O(record) as one JSON line to the update history file beside the server folder
+    (C(conaktiv-update-history.jsonl)), or to O(history_path). The file format is documented in the collection's
+    C(docs/history.md); M(conaktiv.server.info) reads it back and the C(conaktiv.server.status) playbook shows it as a table.
+  - The record is validated first (versions, outcome, phases with start, duration and outcome, downtime, backups,
+    error, failed phase). Every string listed in O(redact) is replaced by C(********) anywhere in the record, also
+    URL-encoded, so passwords and tokens never reach the history.
+  - Idempotent. A record that is already in the file (same line) is not appended again.
+  - "Round trips: 1 module call (M(ansible.builtin.lineinfile) or M(community.windows.win_lineinfile))."
+version_added: 0.1.0
+author:
+  - conaktiv.server developers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - conaktiv.server.common
+options:
+  record:
+    description:
+      - The run's record, as built by the C(conaktiv.server.run_record) filter.
+    type: dict
+    required: true
+  redact:
+    description:
+      - Secrets to remove from the record before it is written (passwords, tokens). Empty items are ignored.
+    type: list
+    elements: str
+    default: []
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: [posix, windows]
+seealso:
+  - module: conaktiv.server.info
+  - module: conaktiv.server.notify
+"""
+
+EXAMPLES = r"""
+- name: Record this run in the update history
+  conaktiv.server.history:
+    server_path: 'D:\ConAktiv\ConAktiv Server'
+    record: "{{ conaktiv_run_record }}"
+    redact:
+      - "{{ conaktiv_ftp_password }}"
+"""
+
+RETURN = r"""
+history_path:
+  description: The history file.
+  returned: always
+  type: str
+summary:
+  description: The record as one readable line.
+  returned: always
+  type: str
+  sample: "2026-11-23 22:01 updated 9.0.12 -> 9.1.0 in 84 s (downtime 31 s)"
+run_id:
+  description: The record's run identifier.
+  returned: always
+  type: str
+started:
+  description: When the task started (UTC, ISO 8601).
+  returned: always
+  type: str
+duration_s:
+  description: How long the task took, in seconds.
+  returned: always
+  type: float
+remote_calls:
+  description: Number of module round trips this task made.
+  returned: always
+  type: int
+"""

@@ -1,0 +1,126 @@
+"""The role conaktiv_update through playbooks/update.yml, end to end against the simulator."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+
+import pytest
+
+from playbook import REPO, run_playbook
+from roleargs import role_vars, write_inventory
+
+UPDATE = REPO / "playbooks" / "update.yml"
+PRESERVED = [f"ConAktiv Server/{item}" for item in ("Server Database/Preferences", "Server Database/cert.pem",
+                                                   "Server Database/key.pem", "Server Database/Resources/Hunspell")]
+
+
+def update(tmp_path: pathlib.Path, site, package, name: str = "run", **extra):
+    inventory = write_inventory(tmp_path / f"{name}-inventory.yml", {"localhost": role_vars(site, package, **extra)})
+    return run_playbook(UPDATE, tmp_path / f"{name}-results.jsonl", inventory=inventory)
+
+
+def history(site) -> list[dict]:
+    path = site.root / "conaktiv-update-history.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def changed_count(run) -> int:
+    return sum(1 for entry in run.results if entry["status"] == "ok" and entry["result"].get("changed"))
+
+
+@pytest.fixture
+def site(sim_site_factory):
+    site = sim_site_factory(faults={"migration_seconds": 1})
+    site.start()
+    return site
+
+
+def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_path, site, sim_package, smtp_server):
+    site.login("anna", "ben", logoff_after=2)
+    preserved = site.snapshot(PRESERVED)
+    package = sim_package("2.0.0")
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
+    run = update(tmp_path, site, package, conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"])
+    assert run.rc == 0, run.output
+    status = site.server_status()
+    assert status["version"] == "2.0.0" and status["structure_version"] == "2.0.0" and status["state"] == "ready"
+    assert site.snapshot(PRESERVED) == preserved
+    assert not list(site.root.glob("ConAktiv Server_old*")) and not (site.root / "Temp_Updateordner").exists()
+    messages = site.messages()
+    assert messages and "2.0.0" in messages[0]["text"] and sorted(messages[0]["delivered_to"]) == ["anna", "ben"]
+    (record,) = history(site)
+    assert record["outcome"] == "updated" and record["from_version"] == "1.0.0" and record["to_version"] == "2.0.0"
+    assert [phase["name"] for phase in record["phases"]] == ["stage", "backup_pre", "stop", "swap", "start", "structure_update",
+                                                             "backup_post", "cleanup"]
+    assert record["downtime_s"] > 0 and {b["label"] for b in record["backups"]} == {"pre", "post"}
+    (mail,) = smtp_server.wait_for_messages(1)
+    assert "updated (1.0.0 -> 2.0.0)" in mail.message["Subject"]
+    assert site.token not in run.output and site.token not in mail.raw.decode() and site.token not in json.dumps(record)
+    again = update(tmp_path, site, package, name="again")
+    assert again.rc == 0, again.output
+    assert changed_count(again) == 0, [e["task"] for e in again.results if e["result"].get("changed")]
+    assert len(history(site)) == 1
+
+
+def test_outside_the_window_nothing_happens(tmp_path, site, sim_package):
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_force=False, conaktiv_update_start_date=tomorrow,
+                 conaktiv_update_time_from="00:00", conaktiv_update_time_to="00:00")
+    assert run.rc == 0, run.output
+    assert changed_count(run) == 0
+    assert f"outside the update window: it opens {tomorrow} 00:00" in run.output
+    assert site.server_status()["version"] == "1.0.0" and history(site) == []
+
+
+def test_inside_the_window_the_update_runs(tmp_path, site, sim_package):
+    today = datetime.date.today().isoformat()
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_force=False, conaktiv_update_start_date=today,
+                 conaktiv_update_time_from="00:00", conaktiv_update_time_to="00:00", conaktiv_update_backup={"method": "none"})
+    assert run.rc == 0, run.output
+    assert site.server_status()["version"] == "2.0.0"
+
+
+def test_users_who_never_log_off_are_stopped_after_the_maximum_wait(tmp_path, site, sim_package):
+    users = site.tcp_users({"carla": None})
+    try:
+        run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_max_wait=3, conaktiv_update_backup={"method": "none"})
+    finally:
+        users.close()
+    assert run.rc == 0, run.output
+    stop = next(e["result"] for e in run.results if e["task"].endswith("stop the ConAktiv server"))
+    assert stop["drain"]["timed_out"] is True and stop["drain"]["remaining_users"] == ["carla"]
+    assert stop["drain"]["waited_s"] >= 3
+    assert site.server_status()["version"] == "2.0.0"
+
+
+@pytest.mark.parametrize("fault, phase", [({"fail_start": {"versions": ["2.0.0"]}}, "start"),
+                                          ({"structure_update_fail": {"versions": ["2.0.0"]}}, "structure_update")])
+def test_a_failed_new_version_is_rolled_back_with_data_restored(tmp_path, site, sim_package, smtp_server, fault, phase):
+    before = site.snapshot(["ConAktiv Server/Server Database"])
+    data_before = site.snapshot([site.data_dir.name])
+    site.set_faults({"migration_seconds": 1, **fault})
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"])
+    assert run.rc != 0
+    assert f"failed in phase {phase}" in run.output
+    status = site.server_status()
+    assert status["version"] == "1.0.0" and status["state"] == "ready" and status["structure_version"] == "1.0.0"
+    assert site.snapshot(["ConAktiv Server/Server Database"]) == before
+    (record,) = history(site)
+    assert record["outcome"] == "rolled_back" and record["failed_phase"] == phase and record["error"]
+    assert "rollback_start" in [p["name"] for p in record["phases"]]
+    (mail,) = smtp_server.wait_for_messages(1)
+    assert "rolled_back" in mail.message["Subject"]
+    records_now = {k: v for k, v in site.snapshot([site.data_dir.name]).items() if "/records/" in k}
+    assert records_now == {k: v for k, v in data_before.items() if "/records/" in k}, "the user data must be back as before"
+
+
+def test_already_up_to_date_changes_nothing(tmp_path, sim_site_factory, sim_package):
+    site = sim_site_factory(version="2.0.0")
+    site.start()
+    run = update(tmp_path, site, sim_package("2.0.0"))
+    assert run.rc == 0, run.output
+    assert changed_count(run) == 0
+    assert "already installed" in run.output and history(site) == []
