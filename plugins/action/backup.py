@@ -148,7 +148,7 @@ class ActionModule(PhaseAction):
     @staticmethod
     def _require_stopped(host: Host, args: dict[str, t.Any], control: Control) -> None:
         settings = check_service_settings(args.get("service"))
-        if service_state(host, settings) == "running" or (control.enabled and control.status() is not None):
+        if service_state(host, settings) not in ("stopped", "absent", "unknown") or (control.enabled and control.status() is not None):
             what = "a restore" if args["state"] == "restored" else "an archive backup"
             raise PhaseFailed(f"{what} is only consistent while the server is stopped"
                               + ("" if args["state"] == "restored" else "; use method 'server' while it runs"))

@@ -36,6 +36,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "cache_dir": {"type": "path"},
     "free_space_margin": {"type": "float", "default": 0.1},
     "force": {"type": "bool", "default": False},
+    "allow_cross_volume": {"type": "bool", "default": False},
 }
 
 _UNPACK_FOLDER = ".unpack"
@@ -69,6 +70,10 @@ class ActionModule(PhaseAction):
             self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
             self._unpack(host, where, package, facts["top_folder"])
         self._verify_tree(host, where, args["marker"])
+        if not args["allow_cross_volume"] and _has(host, listing[where.parent], where.name) and not host.same_volume(where.server, where.temp):
+            host.remove(where.staged_tree)
+            raise PhaseFailed(f"{where.temp} and {where.server} are on different volumes: the swap would have to copy the new version "
+                              "while the server is down instead of renaming it (set allow_cross_volume to accept that)")
         marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
                   "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                   "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}

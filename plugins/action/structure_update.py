@@ -97,21 +97,24 @@ class ActionModule(PhaseAction):
         be left from an earlier attempt: the control interface decides then, or without one it counts as
         ``stale_failure`` until a newer start line shows a new attempt (the caller gives it unreachable_grace).
         """
-        lines = ActionModule._log_lines(host, args)
-        seen: dict[str, t.Any] = {"log_lines": len(lines or [])}
-        if lines is not None:
+        # The status first, then the log: the server logs the end of the update before it reports ready, so the log
+        # read second is never older than the status and the returned log_tail shows what the outcome is based on.
+        status = control.status() if control.enabled else None
+        log = ActionModule._log_lines(host, args)
+        lines = log or []
+        seen: dict[str, t.Any] = {"log_lines": len(lines)}
+        if log is not None:
             seen["log_tail"] = lines[-max(1, args["log_lines"]):]
-        verdict, index = ActionModule._log_verdict(lines or [], patterns)
-        stale = verdict == "failed" and index < (len(lines or []) if stale_lines is None else stale_lines)
+        verdict, index = ActionModule._log_verdict(lines, patterns)
+        stale = verdict == "failed" and index < (len(lines) if stale_lines is None else stale_lines)
         if verdict == "failed" and not stale:
-            return {**seen, "outcome": "failed", "error": (lines or [])[index].strip(), "state": "failed"}
+            return {**seen, "outcome": "failed", "error": lines[index].strip(), "state": "failed"}
         if not control.enabled:
             if verdict == "finished":
                 return {**seen, "outcome": "finished", "state": "ready"}
             if stale:
-                return {**seen, "outcome": "stale_failure", "stale_error": (lines or [])[index].strip(), "state": "migrating"}
+                return {**seen, "outcome": "stale_failure", "stale_error": lines[index].strip(), "state": "migrating"}
             return {**seen, "outcome": "running", "state": "migrating"}
-        status = control.status()
         if status is None:
             return {**seen, "outcome": "unreachable", "state": "unreachable"}
         seen.update(state=status.get("state"), server_version=status.get("version"), structure_version=status.get("structure_version"))

@@ -28,7 +28,6 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "keep_old": {"type": "int", "default": 0},
     "failed_folder": {"type": "str", "choices": ["keep", "remove"], "default": "keep"},
     "old_folder": {"type": "str"},
-    "allow_cross_volume": {"type": "bool", "default": False},
 }
 
 FAILED_SUFFIX = "_failed"
@@ -102,10 +101,6 @@ class ActionModule(PhaseAction):
                   "resumed": resuming, "diff": self._swap_diff(where, old_name, items)}
         if self._task.check_mode:
             return {**result, "msg": f"would move {where.server} to {old_path} and the staged version into its place"}
-        if not resuming and not args["allow_cross_volume"] and server_there:
-            if host.volume_id(where.server) != host.volume_id(where.temp):
-                raise PhaseFailed(f"{where.temp} and {where.server} are on different volumes: the swap would copy, not rename "
-                                  "(set allow_cross_volume to accept a longer downtime)")
         if not resuming:
             journal.write("begin", old=old_name, version=staged_version)
         if server_there and not self._has(host, listing[where.parent], old_name):
@@ -116,7 +111,6 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"cannot resume the swap: neither {where.server} nor the staged tree exists; {old_path} holds the old version")
         carried, skipped = self._carry_over(host, old_path, where.server, items)
         journal.write("carried", old=old_name, version=staged_version, carried=carried, not_present=skipped)
-        host.remove(where.stage_marker)
         return {**result, "carried_over": carried, "not_present": skipped,
                 "msg": f"version {staged_version} is in place; the old version is in {old_path}"}
 
@@ -128,26 +122,28 @@ class ActionModule(PhaseAction):
         return {"before": before, "after": after, "before_header": where.parent, "after_header": where.parent}
 
     def _carry_over(self, host: Host, old_path: str, new_path: str, items: list[str]) -> tuple[list[str], list[str]]:
-        """Copy the preserved items from the old folder into the new one (replacing the package defaults)."""
-        def split(item: str) -> list[str]:
-            return item.split("/")
-        parents_old = sorted({host.join(old_path, *split(item)[:-1]) for item in items})
-        parents_new = sorted({host.join(new_path, *split(item)[:-1]) for item in items})
-        listing = host.list_dirs(parents_old + parents_new)
-        carried, skipped = [], []
-        for item in items:
-            parts = split(item)
-            source, target = host.join(old_path, *parts), host.join(new_path, *parts)
-            if not self._has(host, listing[host.join(old_path, *parts[:-1])], parts[-1]):
-                skipped.append(item)
-                continue
-            new_parent = host.join(new_path, *parts[:-1])
-            if self._has(host, listing[new_parent], parts[-1]):
-                host.remove(target)
-            elif not listing[new_parent] and not host.stat(new_parent).exists:
-                host.make_dir(new_parent)
-            host.copy_tree(source, target)
-            carried.append(item)
+        """Copy the preserved items from the old folder into the new one, replacing the package's defaults.
+
+        Runs while the server is down, so the work is batched: one listing of the old folder, one removal
+        of the package's copies, one copy per target folder.
+        """
+        def old(item: str) -> str:
+            return host.join(old_path, *item.split("/"))
+
+        def new(item: str) -> str:
+            return host.join(new_path, *item.split("/"))
+
+        listing = host.list_dirs(sorted({host.parent(old(item)) for item in items} | {host.parent(new(item)) for item in items}))
+        carried = [item for item in items if self._has(host, listing[host.parent(old(item))], host.name(old(item)))]
+        skipped = [item for item in items if item not in carried]
+        host.remove_many([new(item) for item in carried if self._has(host, listing[host.parent(new(item))], host.name(new(item)))])
+        by_target: dict[str, list[str]] = {}
+        for item in carried:
+            by_target.setdefault(host.parent(new(item)), []).append(old(item))
+        for target_dir, sources in by_target.items():
+            if not listing[target_dir]:
+                host.make_dir(target_dir)  # missing (or empty) in the package: make sure it exists
+            host.copy_into(sources, target_dir)
         return carried, skipped
 
     # -- rollback ---------------------------------------------------------------------------------
@@ -231,8 +227,8 @@ class ActionModule(PhaseAction):
     def _require_stopped(host: Host, args: dict[str, t.Any]) -> None:
         service = check_service_settings(args.get("service"))
         state = service_state(host, service)
-        if state == "running":
-            raise PhaseFailed("the ConAktiv server is running: stop it first (conaktiv.server.service state=stopped)")
+        if state not in ("stopped", "absent", "unknown"):
+            raise PhaseFailed(f"the ConAktiv server is {state}: stop it first (conaktiv.server.service state=stopped)")
         control = Control(host, args.get("control"))
         if control.enabled and control.status() is not None:
             raise PhaseFailed("the ConAktiv server still answers on its control interface: stop it first")

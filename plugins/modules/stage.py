@@ -116,6 +116,13 @@ options:
       - Stage again even when the marker says O(version) is already staged.
     type: bool
     default: false
+  allow_cross_volume:
+    description:
+      - Allow the temporary folder and the server folder to be on different volumes (the server folder is a mount point).
+        M(conaktiv.server.swap) then copies the whole version while the server is down instead of renaming it, so the
+        downtime grows with its size; without this option the staging fails and removes the unpacked tree.
+    type: bool
+    default: false
 attributes:
   action:
     support: full

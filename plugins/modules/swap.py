@@ -91,12 +91,6 @@ options:
         C(_oldNNNN).
       - Given explicitly, the rollback is done even when the journal says the last rollback is complete.
     type: str
-  allow_cross_volume:
-    description:
-      - With O(state=swapped), allow the temporary folder and the server folder to be on different volumes. The move then
-        copies the whole version and the downtime grows with its size; without this the task fails before anything moves.
-    type: bool
-    default: false
 attributes:
   action:
     support: full

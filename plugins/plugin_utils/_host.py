@@ -138,6 +138,20 @@ class Host(abc.ABC):
     def copy_tree(self, source: str, target: str) -> None:
         """Copy a file or folder on the host to ``target`` (which must not exist), keeping file modes."""
 
+    def remove_many(self, paths: list[str]) -> None:
+        """Remove several files or folders (missing ones are fine); adapters may do it in one round trip."""
+        for path in paths:
+            self.remove(path)
+
+    def copy_into(self, sources: list[str], target_dir: str) -> None:
+        """Copy files and folders into the existing folder ``target_dir`` under their own names, keeping modes."""
+        for source in sources:
+            self.copy_tree(source, self.join(target_dir, self.name(source)))
+
+    def same_volume(self, first: str, second: str) -> bool:
+        """Whether two existing paths are on the same volume (a rename between them moves no data)."""
+        return self.volume_id(first) == self.volume_id(second)
+
     @abc.abstractmethod
     def free_bytes(self, path: str) -> int:
         """Free bytes on the volume that holds ``path``."""

@@ -72,6 +72,19 @@ class PosixHost(Host):
         # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.
         self._checked_run(["cp", "-pR", "--", source, target], f"copying {source} to {target}")
 
+    def remove_many(self, paths: list[str]) -> None:
+        if paths:
+            self._checked_run(["rm", "-rf", "--", *paths], f"removing {', '.join(paths)}")
+
+    def copy_into(self, sources: list[str], target_dir: str) -> None:
+        if sources:
+            self._checked_run(["cp", "-pR", "--", *sources, target_dir], f"copying {', '.join(sources)} into {target_dir}")
+
+    def same_volume(self, first: str, second: str) -> bool:
+        lines = self._checked_run(["df", "-P", "--", first, second], f"finding the volumes of {first} and {second}", probe=True).stdout
+        mounts = [line.split()[-1] for line in lines.strip().splitlines()[1:]]
+        return len(mounts) == 2 and mounts[0] == mounts[1]
+
     def free_bytes(self, path: str) -> int:
         out = self._checked_run(["df", "-Pk", "--", path], f"reading free disk space of {path}", probe=True).stdout
         try:
@@ -109,7 +122,9 @@ class PosixHost(Host):
         status = result.get("status") or {}
         if result.get("failed") or status.get("LoadState") == "not-found":
             return None
-        return "running" if status.get("ActiveState") == "active" else "stopped"
+        # A unit on its way up or down is neither running nor stopped yet.
+        return {"active": "running", "reloading": "running", "activating": "starting", "deactivating": "stopping"}.get(
+            str(status.get("ActiveState")), "stopped")
 
     def set_service(self, name: str, state: str) -> None:
         self.runner.module("ansible.builtin.systemd_service", {"name": name, "state": state})

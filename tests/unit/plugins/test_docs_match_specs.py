@@ -403,7 +403,7 @@ def _broken_copy(tmp_path: Path, module: str, old: str, new: str) -> dict[str, t
     ("service", "    choices: [started, stopped, restarted]\n    required: true", "    choices: [started, stopped, restarted]",
      "state: required"),
     ("swap", "    elements: str\n    default: []\n", "    elements: path\n    default: []\n", "preserve_extra: elements"),
-    ("swap", "    type: bool\n    default: false\n", "    type: bool\n    default: 0\n", "allow_cross_volume: default"),
+    ("stage", "    default: false\nattributes:", "    default: 0\nattributes:", "allow_cross_volume: default"),
     ("structure_update", "  log_lines:", "  log_lines:\n    description: Not in the spec.\n    type: int\n  log_count:",
      "log_count: documented but not"),
     ("notify", "        type: str\n        required: true\n      port:", "        type: str\n      port:", "smtp.host: required"),

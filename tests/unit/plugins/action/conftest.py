@@ -36,7 +36,7 @@ MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line
 
 
 class FakeModules:
-    """Stands in for ``ActionBase._execute_module``: answers per module name and records every call."""
+    """Stands in for ``ActionBase._execute_module``: answers per module name (``*``: any other) and records every call."""
 
     def __init__(self, task: t.Any, handlers: dict[str, ModuleHandler] | None = None) -> None:
         self._task = task
@@ -47,7 +47,7 @@ class FakeModules:
                  **_: t.Any) -> dict[str, t.Any]:
         # The check mode the module would see is the task's at the moment of the call.
         self.calls.append((module_name, dict(module_args), bool(self._task.check_mode)))
-        handler = self.handlers.get(module_name)
+        handler = self.handlers.get(module_name) or self.handlers.get("*")
         if handler is None:
             raise AssertionError(f"unexpected module call {module_name} {module_args}")
         return handler(dict(module_args))

@@ -129,6 +129,12 @@ CASES = [
          [("ansible.builtin.lineinfile", {"path": "/srv/h.jsonl", "line": '{"a": 1}', "insertafter": "EOF", "create": True})], True, False),
     Case("copy_tree", lambda h: h.copy_tree("/srv/old/Prefs", "/srv/new/Prefs"), {"ansible.builtin.command": command_result()},
          [("ansible.builtin.command", {"argv": ["cp", "-pR", "--", "/srv/old/Prefs", "/srv/new/Prefs"]})], None, False),
+    Case("remove_many", lambda h: h.remove_many(["/srv/n/Prefs", "/srv/n/cert.pem"]), {"ansible.builtin.command": command_result()},
+         [("ansible.builtin.command", {"argv": ["rm", "-rf", "--", "/srv/n/Prefs", "/srv/n/cert.pem"]})], None, False),
+    Case("copy_into", lambda h: h.copy_into(["/srv/o/Prefs", "/srv/o/cert.pem"], "/srv/n"), {"ansible.builtin.command": command_result()},
+         [("ansible.builtin.command", {"argv": ["cp", "-pR", "--", "/srv/o/Prefs", "/srv/o/cert.pem", "/srv/n"]})], None, False),
+    Case("same_volume", lambda h: h.same_volume("/srv/S", "/srv/T"), {"ansible.builtin.command": command_result(stdout=DF + DF.splitlines()[1])},
+         [("ansible.builtin.command", {"argv": ["df", "-P", "--", "/srv/S", "/srv/T"]})], True, True),
     Case("free_bytes", lambda h: h.free_bytes("/srv"), {"ansible.builtin.command": command_result(stdout=DF_K)},
          [("ansible.builtin.command", {"argv": ["df", "-Pk", "--", "/srv"]})], 3000000 * 1024, True),
     Case("volume_id", lambda h: h.volume_id("/srv/x"), {"ansible.builtin.command": command_result(stdout=DF)},
@@ -281,6 +287,22 @@ def test_checked_commands_fail_with_what_and_stderr(operation: t.Callable[[Posix
         operation(host)
 
 
+def test_remove_many_and_copy_into_of_nothing_make_no_call():
+    host, action = posix_host({})
+    host.remove_many([])
+    host.copy_into([], "/srv/n")
+    assert action.calls == []
+
+
+@pytest.mark.parametrize(("stdout", "same"), [
+    ("Filesystem 512-blocks Used Available Capacity Mounted on\n/dev/a 1 1 1 1% /srv\n/dev/b 1 1 1 1% /srv/ConAktiv Server\n", False),
+    ("Filesystem 512-blocks Used Available Capacity Mounted on\n/dev/a 1 1 1 1% /srv\n", False),
+])
+def test_same_volume_needs_two_equal_mount_points(stdout: str, same: bool):
+    host, _action = posix_host({"ansible.builtin.command": command_result(stdout=stdout)})
+    assert host.same_volume("/srv/T", "/srv/ConAktiv Server") is same
+
+
 def test_free_bytes_refuses_unexpected_df_output():
     host, _action = posix_host({"ansible.builtin.command": command_result(0, "df: weird\n")})
     with pytest.raises(ModuleFailed, match="unexpected df output"):
@@ -305,12 +327,10 @@ def test_service_state_mapping(answer: dict[str, t.Any], state: str | None):
     assert host.service_state("conaktiv") == state
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _posix_host.py service_state maps every ActiveState but 'active' to 'stopped', "
-                                       "so a unit still stopping (deactivating) or starting (activating) counts as stopped")
-@pytest.mark.parametrize("active_state", ["deactivating", "activating", "reloading"])
-def test_service_in_transition_is_not_reported_stopped(active_state: str):
+@pytest.mark.parametrize(("active_state", "state"), [("deactivating", "stopping"), ("activating", "starting"), ("reloading", "running")])
+def test_service_in_transition_is_not_reported_stopped(active_state: str, state: str):
     host, _action = posix_host({"ansible.builtin.systemd_service": {"status": {"LoadState": "loaded", "ActiveState": active_state}}})
-    assert host.service_state("conaktiv") != "stopped"
+    assert host.service_state("conaktiv") == state
 
 
 @pytest.mark.parametrize(("answer", "expected"), [

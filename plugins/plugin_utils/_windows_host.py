@@ -1,0 +1,394 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host interface on Windows targets (WinRM, PowerShell), through ``ansible.windows`` / ``community.windows``.
+
+Every operation is a maintained module. Where none exists, a constant ``win_powershell`` snippet below
+gets its values through ``parameters`` (never by building script text), and each snippet says why it exists.
+Windows realities handled here: paths are ``PureWindowsPath`` (drive letters, UNC, backslashes, spaces),
+names compare case-insensitively, a rename refused because a file is in use is retried with a capped
+backoff, and service start/stop is bounded by a deadline although ``win_service`` itself has none.
+See ``docs/windows.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import pathlib
+import time
+import typing as t
+
+from ._host import CommandResult, Host, HttpResponse, PathStat
+from ._runner import ModuleFailed
+from ._service import ServiceError
+
+# -- the only PowerShell of this collection ---------------------------------------------------------
+
+# Rename on the host. No module renames (win_copy copies, win_file creates and removes). Directory.Move is a
+# rename that never copies and refuses an existing target (Move-Item would move the folder *into* it), and
+# neither it nor File.Move reads [ ] as wildcards. File.Move also works across volumes, for a single file.
+MOVE_SCRIPT = """\
+param([string]$Path, [string]$Destination)
+if ([System.IO.Directory]::Exists($Path)) { [System.IO.Directory]::Move($Path, $Destination) }
+else { [System.IO.File]::Move($Path, $Destination) }
+"""
+
+# Free space and identity of the volume holding a path: no module reports them for a path (win_disk_facts
+# lists every disk and does not map paths to volumes). AvailableFreeSpace honours the user's disk quota.
+# DriveInfo knows drive letters only: a UNC path fails clearly; a volume mounted in a folder counts as its drive.
+VOLUME_SCRIPT = """\
+param([string]$Path)
+$drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($Path))
+$Ansible.Result = @{ free_bytes = $drive.AvailableFreeSpace; volume_id = $drive.Name }
+$Ansible.Changed = $false
+"""
+
+# A zip of several files/folders, each under its own name: community.windows.win_zip takes one source only.
+# Compress-Archive refuses an existing target. Used only for more than one source (one source: win_zip).
+ZIP_SCRIPT = """\
+param([string[]]$Path, [string]$Destination)
+Compress-Archive -LiteralPath $Path -DestinationPath $Destination
+"""
+
+SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT)
+
+# -- error classification ------------------------------------------------------------------------------
+
+# HRESULTs of "in use": ERROR_ACCESS_DENIED (what renaming a folder with an open file gives),
+# ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION. A real permission problem also reads "access denied";
+# it is retried too and then fails with the same clear message, which names the cause.
+_IN_USE_HRESULTS = frozenset({-2147024891, -2147024864, -2147024863})
+_IN_USE_WORDS = ("being used by another process", "access to the path", "is denied", "locked a portion of the file")
+
+# sc.exe exit codes that are not a failure for the wanted state, and the meaning of the others.
+_SC_OK = {"stop": {0, 1053, 1061, 1062}, "start": {0, 1053, 1056}}
+_SC_MEANING = {
+    5: "access denied (the WinRM user needs to be an administrator)",
+    1051: "other running services depend on it: stop them first",
+    1052: "the service does not accept a stop request",
+    1058: "the service is disabled",
+    1060: "no such service",
+    1069: "the service account could not log on",
+}
+
+_UNPACKABLE = (".zip", ".tar", ".tar.gz", ".tgz")
+_CHECKSUMS = ("md5", "sha1", "sha256", "sha384", "sha512")
+_STATE_NAMES = {"started": "running", "stopped": "stopped"}
+
+
+def _exception_chain(error: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The exception of a win_powershell error record and its inner exceptions, outermost first."""
+    chain: list[dict[str, t.Any]] = []
+    exception = error.get("exception")
+    while isinstance(exception, dict) and len(chain) < 10:
+        chain.append(exception)
+        exception = exception.get("inner_exception")
+    return chain
+
+
+def _script_error(result: dict[str, t.Any]) -> tuple[str, bool]:
+    """The innermost error message of a failed win_powershell run, and whether it means "in use"."""
+    errors = [error for error in result.get("error") or [] if isinstance(error, dict)]
+    if not errors:
+        return str(result.get("msg") or "the script failed without an error record"), False
+    chain = _exception_chain(errors[0])
+    message = str((chain[-1] if chain else {}).get("message") or errors[0].get("output") or "unknown error").strip()
+    in_use = any(item.get("hresult") in _IN_USE_HRESULTS for item in chain) or _mentions_in_use(message)
+    return message, in_use
+
+
+def _mentions_in_use(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in _IN_USE_WORDS)
+
+
+class WindowsHost(Host):
+    """Maps host operations onto ``ansible.windows`` and ``community.windows`` modules."""
+
+    family = "windows"
+    flavour = pathlib.PureWindowsPath
+    case_insensitive = True
+
+    #: How long a rename or removal refused because a file is in use is retried, and the longest pause between tries.
+    in_use_retry_s: float = 60.0
+    in_use_backoff_cap_s: float = 10.0
+    #: Deadline of a service start/stop when the caller gives none; how often the state is polled at most.
+    service_timeout_s: float = 300.0
+    service_poll_cap_s: float = 5.0
+
+    # -- file system ----------------------------------------------------------------------------
+    def stat(self, path: str, checksum_algorithm: str | None = None) -> PathStat:
+        args: dict[str, t.Any] = {"path": path, "follow": False, "get_checksum": checksum_algorithm is not None}
+        if checksum_algorithm:
+            if checksum_algorithm not in _CHECKSUMS:
+                raise ValueError(f"win_stat cannot compute a {checksum_algorithm} checksum; use one of {', '.join(_CHECKSUMS)}")
+            args["checksum_algorithm"] = checksum_algorithm
+        found = self.runner.module("ansible.windows.win_stat", args, probe=True)["stat"]
+        if not found.get("exists"):
+            return PathStat(exists=False)
+        return PathStat(exists=True, is_dir=bool(found.get("isdir")), size=int(found.get("size") or 0), checksum=found.get("checksum"))
+
+    def list_existing_dirs(self, paths: list[str]) -> dict[str, list[str]]:
+        if not paths:
+            return {}
+        # win_find skips a path it has already seen (compared lower-case): ask each folder once.
+        unique = list({self._key(path): path for path in paths}.values())
+        result = self.runner.module("ansible.windows.win_find", {"paths": unique, "file_type": "any", "hidden": True, "recurse": False,
+                                                                  "get_checksum": False, "follow": False}, probe=True)
+        listing: dict[str, list[str]] = {}
+        for item in result.get("files") or []:
+            found = pathlib.PureWindowsPath(item["path"])
+            listing.setdefault(self._key(str(found.parent)), []).append(found.name)
+        return {path: sorted(listing.get(self._key(path), []), key=str.casefold) for path in paths}
+
+    def make_dir(self, path: str) -> bool:
+        return bool(self.runner.module("ansible.windows.win_file", {"path": path, "state": "directory"}).get("changed"))
+
+    def remove(self, path: str) -> bool:
+        def attempt() -> dict[str, t.Any]:
+            result = self.runner.module("ansible.windows.win_file", {"path": path, "state": "absent"}, allow_failure=True)
+            if result.get("failed"):
+                return {"failed": True, "msg": str(result.get("msg")), "in_use": _mentions_in_use(str(result.get("msg"))), "result": result}
+            return result
+
+        result = self._retry_in_use(attempt, f"removing {path}", "ansible.windows.win_file",
+                                    f"Part of {path} may already be gone; what is left is still there.")
+        return bool(result.get("changed"))
+
+    def rename(self, source: str, target: str) -> None:
+        def attempt() -> dict[str, t.Any]:
+            result = self._powershell(MOVE_SCRIPT, {"Path": source, "Destination": target})
+            if result.get("failed"):
+                message, in_use = _script_error(result)
+                return {"failed": True, "msg": message, "in_use": in_use, "result": result}
+            return result
+
+        self._retry_in_use(attempt, f"renaming {source} to {target}", "ansible.windows.win_powershell",
+                           f"Nothing was moved: {source} is unchanged, so the server can still be started from it.")
+
+    def read_text(self, path: str) -> str | None:
+        result = self.runner.module("ansible.windows.slurp", {"src": path}, probe=True, allow_failure=True)
+        if result.get("failed"):
+            if "not found" in str(result.get("msg", "")).lower():
+                return None
+            raise ModuleFailed("ansible.windows.slurp", str(result.get("msg")), result)
+        # Windows editors often save UTF-8 with a byte order mark.
+        return base64.b64decode(result["content"]).decode("utf-8-sig")
+
+    def write_text(self, path: str, text: str) -> None:
+        self.runner.action("ansible.windows.win_copy", {"content": text, "dest": path})
+
+    def append_line(self, path: str, line: str) -> bool:
+        # win_lineinfile writes CRLF line ends; unlike lineinfile it does not create missing parent folders.
+        result = self.runner.module("community.windows.win_lineinfile", {"path": path, "line": line, "insertafter": "EOF", "create": True})
+        return bool(result.get("changed"))
+
+    def copy_tree(self, source: str, target: str) -> None:
+        # win_copy (remote_src) copies a folder *into* dest unless src ends in a backslash, which copies only its
+        # content (and creates nothing for an empty folder). With equal names, copying into the parent is exact.
+        if self.same_name(self.name(source), self.name(target)):
+            # The trailing backslash marks dest as a folder, so a file is copied into it too (created when missing).
+            self.runner.action("ansible.windows.win_copy", {"src": source, "dest": self.parent(target).rstrip("\\") + "\\", "remote_src": True})
+            return
+        if self.stat(source).is_dir:
+            self.make_dir(target)
+            self.runner.action("ansible.windows.win_copy", {"src": source.rstrip("\\/") + "\\", "dest": target, "remote_src": True})
+        else:
+            self.runner.action("ansible.windows.win_copy", {"src": source, "dest": target, "remote_src": True})
+
+    def free_bytes(self, path: str) -> int:
+        return int(self._volume(path)["free_bytes"])
+
+    def volume_id(self, path: str) -> str:
+        return str(self._volume(path)["volume_id"]).lower()
+
+    def put_file(self, local_path: str, remote_path: str) -> None:
+        self.runner.action("ansible.windows.win_copy", {"src": local_path, "dest": remote_path})
+
+    def unpack(self, archive: str, target: str) -> None:
+        lowered = archive.lower()
+        if not lowered.endswith(_UNPACKABLE):
+            raise ValueError(f"cannot unpack {archive} on Windows: community.windows.win_unzip handles {', '.join(_UNPACKABLE)} only")
+        result = self.runner.module("community.windows.win_unzip", {"src": archive, "dest": target}, allow_failure=True)
+        if result.get("failed"):
+            hint = " (tar packages need tar.exe: Windows Server 2019 / Windows 10 1803 or newer; use the zip package)" \
+                if not lowered.endswith(".zip") else ""
+            raise ModuleFailed("community.windows.win_unzip", f"unpacking {archive} into {target} failed: {result.get('msg')}{hint}", result)
+
+    def make_zip(self, sources: list[str], target: str) -> None:
+        if not target.lower().endswith(".zip") or not sources:
+            raise ValueError(f"make_zip needs at least one source and a target ending in .zip, got {sources!r} -> {target!r}")
+        if len(sources) == 1:
+            result = self.runner.module("community.windows.win_zip", {"src": sources[0], "dest": target})
+            if not result.get("changed"):
+                # win_zip leaves an existing target alone: that would pass an old archive off as new.
+                raise ModuleFailed("community.windows.win_zip", f"{target} exists already; not overwriting it", result)
+            return
+        result = self._powershell(ZIP_SCRIPT, {"Path": list(sources), "Destination": target})
+        if result.get("failed"):
+            raise ModuleFailed("ansible.windows.win_powershell", f"zipping {', '.join(sources)} into {target} failed: {_script_error(result)[0]}",
+                               result)
+
+    # -- processes and services -----------------------------------------------------------------
+    def run(self, command: list[str], probe: bool = False) -> CommandResult:
+        # argv is quoted with the C runtime rules: right for .exe programs; a .cmd/.bat file would be parsed by cmd.exe.
+        result = self.runner.module("ansible.windows.win_command", {"argv": list(command)}, probe=probe, allow_failure=True)
+        if result.get("failed") and "rc" not in result:
+            raise ModuleFailed("ansible.windows.win_command", str(result.get("msg")), result)
+        return CommandResult(rc=int(result.get("rc", 1)), stdout=str(result.get("stdout") or ""), stderr=str(result.get("stderr") or ""))
+
+    def service_state(self, name: str) -> str | None:
+        info = self._service_info(name)
+        if info is None:
+            return None
+        # start/stop/pause pending and paused: the service process still exists, which is what callers guard against.
+        return _STATE_NAMES.get(str(info.get("state")), "running")
+
+    def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
+        """Start or stop a service within ``timeout`` s (default :attr:`service_timeout_s`); a stop also waits for its process.
+
+        ``win_service`` waits for the wanted state without any limit, and a module call cannot be cancelled
+        from here (``_execute_module`` has no timeout), so a hanging stop would hang the play. Instead the
+        request is sent with ``sc.exe`` (it returns at once) and the state is polled with ``win_service_info``
+        until it is reached or the deadline passes, which ends with a clear error.
+        """
+        if state not in ("started", "stopped"):
+            raise ValueError(f"a service can be driven to 'started' or 'stopped', not {state!r}")
+        limit = float(timeout if timeout is not None else self.service_timeout_s)
+        deadline = time.monotonic() + limit
+        before = self._service_info(name)
+        if before is None:
+            raise ServiceError(f"the Windows service {name!r} does not exist")
+        if state == "stopped":
+            self._stop_service(name, before, deadline, limit)
+            return
+        if before.get("state") == "stop_pending":
+            self._wait_service(name, "stopped", deadline, limit)
+        if before.get("state") != "started":
+            if before.get("state") != "start_pending":
+                self._sc("start", name)
+            self._wait_service(name, "started", deadline, limit)
+
+    def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:
+        result = self.runner.module("ansible.windows.win_wait_for", {"host": host, "port": port, "state": state, "timeout": int(timeout), "sleep": 1},
+                                    probe=True, allow_failure=True)
+        return not result.get("failed")
+
+    def wait_for_absent(self, path: str, timeout: int) -> bool:
+        result = self.runner.module("ansible.windows.win_wait_for", {"path": path, "state": "absent", "timeout": int(timeout), "sleep": 1},
+                                    probe=True, allow_failure=True)
+        return not result.get("failed")
+
+    def http(self, method: str, url: str, headers: dict[str, str], body: t.Any = None, timeout: int = 30) -> HttpResponse:
+        args: dict[str, t.Any] = {"url": url, "url_method": method, "headers": dict(headers), "url_timeout": int(timeout),
+                                  "return_content": True, "status_code": list(range(100, 600))}
+        if body is not None:
+            # Sent as text: win_uri would turn a dict into JSON with ConvertTo-Json, which reshapes some values.
+            args.update(body=json.dumps(body), content_type="application/json")
+        result = self.runner.module("ansible.windows.win_uri", args, probe=method == "GET", allow_failure=True)
+        status = int(result.get("status_code") or 0)
+        if status <= 0:
+            return HttpResponse(status=0, json=None, error=str(result.get("msg", "no connection")))
+        payload = result.get("json")
+        if payload is None and result.get("content"):
+            try:
+                payload = json.loads(result["content"])
+            except ValueError:
+                payload = None
+        return HttpResponse(status=status, json=payload)
+
+    def message_console(self, text: str, display_seconds: int = 60) -> bool:
+        """Show ``text`` in every session on the host (msg.exe through win_msg); False when it could not be shown.
+
+        The vendor's updater announces the stop on the server console too. ``msg.exe`` takes 255 characters.
+        """
+        shown = text if len(text) <= 255 else text[:254] + "…"
+        result = self.runner.module("community.windows.win_msg", {"msg": shown, "to": "*", "display_seconds": int(display_seconds), "wait": False},
+                                    allow_failure=True)
+        return not result.get("failed")
+
+    # -- internals --------------------------------------------------------------------------------
+    def _key(self, path: str) -> str:
+        return str(pathlib.PureWindowsPath(path)).casefold()
+
+    def _powershell(self, script: str, parameters: dict[str, t.Any], probe: bool = False) -> dict[str, t.Any]:
+        return self.runner.module("ansible.windows.win_powershell", {"script": script, "parameters": parameters, "error_action": "stop"},
+                                  probe=probe, allow_failure=True)
+
+    def _volume(self, path: str) -> dict[str, t.Any]:
+        result = self._powershell(VOLUME_SCRIPT, {"Path": path}, probe=True)
+        if result.get("failed") or not isinstance(result.get("result"), dict):
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading the volume of {path} failed: {_script_error(result)[0]}", result)
+        return result["result"]
+
+    def _retry_in_use(self, attempt: t.Callable[[], dict[str, t.Any]], what: str, module: str, aftermath: str) -> dict[str, t.Any]:
+        """Run ``attempt`` until it succeeds, retrying "in use" refusals with a capped backoff until :attr:`in_use_retry_s`."""
+        started = time.monotonic()
+        delay, tries = 1.0, 0
+        while True:
+            tries += 1
+            outcome = attempt()
+            if not outcome.get("failed"):
+                return outcome
+            waited = time.monotonic() - started
+            if not outcome["in_use"]:
+                raise ModuleFailed(module, f"{what} failed: {outcome['msg']}", outcome["result"])
+            if waited + delay > self.in_use_retry_s:
+                raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times over "
+                                           f"{waited:.0f} s. {aftermath} Find the process holding it (Resource Monitor, CPU tab, "
+                                           "Associated Handles) and re-run.", outcome["result"])
+            time.sleep(delay)
+            delay = min(delay * 2, self.in_use_backoff_cap_s)
+
+    def _service_info(self, name: str) -> dict[str, t.Any] | None:
+        result = self.runner.module("ansible.windows.win_service_info", {"name": name}, probe=True)
+        services = [item for item in result.get("services") or [] if isinstance(item, dict)]
+        exact = [item for item in services if str(item.get("name", "")).casefold() == name.casefold()]
+        # win_service_info falls back to Get-Service -Name, which also matches the display name (and wildcards).
+        chosen = exact or (services if len(services) == 1 else [])
+        return chosen[0] if result.get("exists") and chosen else None
+
+    def _sc(self, verb: str, name: str) -> None:
+        """Send a start/stop request with sc.exe; it returns at once (exit codes: see _SC_OK / _SC_MEANING)."""
+        result = self.runner.module("ansible.windows.win_command", {"argv": ["sc.exe", verb, name]}, allow_failure=True)
+        if "rc" not in result:
+            raise ServiceError(f"could not run sc.exe to {verb} {name!r}: {result.get('msg')}")
+        rc = int(result["rc"])
+        if rc not in _SC_OK[verb]:
+            detail = _SC_MEANING.get(rc) or " ".join(str(result.get("stdout") or "").split()) or "no output"
+            raise ServiceError(f"sc.exe {verb} {name!r} failed with {rc}: {detail}")
+
+    def _stop_service(self, name: str, before: dict[str, t.Any], deadline: float, limit: float) -> None:
+        if before.get("state") != "stopped":
+            self._sc("stop", name)
+            self._wait_service(name, "stopped", deadline, limit)
+        pid = int(before.get("process_id") or 0)
+        # A shared process (svchost) lives on; pid 0 would make win_wait_for_process wait for *every* process.
+        if pid > 0 and "share" not in str(before.get("service_type", "")):
+            left = max(1, int(deadline - time.monotonic()))
+            result = self.runner.module("community.windows.win_wait_for_process", {"pid": pid, "state": "absent", "timeout": left},
+                                        probe=True, allow_failure=True)
+            if result.get("failed"):
+                raise ServiceError(f"the service {name!r} reports stopped, but its process {pid} was still running {limit:.0f} s "
+                                   "after the stop request; its files may still be in use")
+
+    def _wait_service(self, name: str, wanted: str, deadline: float, limit: float) -> None:
+        delay = 0.5
+        while True:
+            info = self._service_info(name)
+            state = str((info or {}).get("state", "absent"))
+            if state == wanted:
+                return
+            if wanted == "started" and state == "stopped":
+                raise ServiceError(f"the service {name!r} stopped again right after it was started (exit code "
+                                   f"{(info or {}).get('win32_exit_code')}, service exit code {(info or {}).get('service_exit_code')}); "
+                                   "see the Windows event log (System, source Service Control Manager)")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                verb = "stop" if wanted == "stopped" else "start"
+                hint = ("end the hanging process (taskkill /PID <pid> /F) or raise the stop timeout" if wanted == "stopped"
+                        else "raise the start timeout if it needs longer")
+                raise ServiceError(f"the service {name!r} did not {verb} within {limit:.0f} s (still {state}); "
+                                   f"win_service would wait forever, so conaktiv.server stopped waiting: {hint}")
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, self.service_poll_cap_s)
