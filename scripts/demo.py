@@ -6,6 +6,7 @@ a simulator site, an FTP server serving the 2.0.0 package, an SMTP server catchi
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -81,16 +82,27 @@ def run_update(work: pathlib.Path, inventory_file: pathlib.Path) -> int:
     return subprocess.run(command, env=env, check=False, stdin=subprocess.DEVNULL).returncode
 
 
+def _keep_going(action: object) -> None:
+    """Run one cleanup step; a failing step must not stop the others."""
+    try:
+        action()  # type: ignore[operator]
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        print(f"cleanup: {exc}", file=sys.stderr)
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     work = pathlib.Path(tempfile.mkdtemp(prefix="conaktiv-demo-"))
-    site = ftp = smtp = users = None
-    try:
+    with contextlib.ExitStack() as cleanup:
+        # Last registered runs first: processes go before the folder that holds them.
+        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
         say("Installing a simulated ConAktiv server 1.0.0 and starting it")
         site = Site.install(work / "site", version="1.0.0", faults={"migration_seconds": 2})
+        cleanup.callback(_keep_going, site.cleanup)
         site.start()
         site.wait_state("ready")
         users = site.tcp_users({"anna": 3, "ben": 5})
+        cleanup.callback(_keep_going, users.close)
         site.login("carla", logoff_after=4)
         print(f"server folder: {site.server_dir}\nusers logged in: {[s['user'] for s in site.control('GET', '/api/sessions')['sessions']]}")
 
@@ -100,8 +112,10 @@ def main() -> int:
         package = build_package(packages / "ConAktiv-2.0.0.zip", "2.0.0", files=50)
         ftp = FtpServer(packages, "conaktiv", secrets.token_urlsafe(12), work_dir=work / "ftp-server")
         ftp.start()
+        cleanup.callback(_keep_going, ftp.stop)
         smtp = SmtpServer(work / "maildir", work_dir=work / "smtp-server", config=SmtpConfig())
         smtp.start()
+        cleanup.callback(_keep_going, smtp.stop)
         print(f"package: {ftp.url}{package.name} ({package.stat().st_size} bytes)")
 
         inventory_file = work / "inventory.yml"
@@ -111,36 +125,32 @@ def main() -> int:
         started = time.monotonic()
         rc = run_update(work, inventory_file)
         elapsed = time.monotonic() - started
+        return report(site, smtp, before, rc, elapsed)
 
-        say("Result")
-        after = site.server_status() or {}
-        history = [json.loads(line) for line in (site.root / "conaktiv-update-history.jsonl").read_text().splitlines()]
-        record = history[-1]
-        print(f"version before: {before.get('version')}  after: {after.get('version')} ({after.get('state')}, "
-              f"data structure {after.get('structure_version')})")
-        print(f"playbook: exit {rc} in {elapsed:.0f} s; server down for {record.get('downtime_s')} s")
-        print("messages the users saw:")
-        for message in site.messages():
-            print(f"  to {', '.join(message['delivered_to']) or 'nobody'}: {message['text']}")
-        print("history record:")
-        print(json.dumps(record, indent=2))
-        mails = smtp.messages()
-        print("mail to the admin:")
-        for mail in mails:
-            print(f"  To: {mail.message['To']}\n  Subject: {mail.message['Subject']}\n")
-            print("\n".join("    " + line for line in mail.message.get_content().splitlines()))
-        ok = rc == 0 and after.get("version") == "2.0.0" and record.get("outcome") == "updated" and len(mails) == 1
-        say("Demo " + ("succeeded" if ok else "FAILED"))
-        return 0 if ok else 1
-    finally:
-        for closer in (users.close if users else None, site.cleanup if site else None,
-                       ftp.stop if ftp else None, smtp.stop if smtp else None):
-            if closer:
-                try:
-                    closer()
-                except Exception as exc:  # pylint: disable=broad-exception-caught  # cleanup must go on
-                    print(f"cleanup: {exc}", file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
+
+def report(site: Site, smtp: SmtpServer, before: dict, rc: int, elapsed: float) -> int:
+    """Print what the update did; 0 when it did what the demo promises."""
+    say("Result")
+    after = site.server_status() or {}
+    history_file = site.root / "conaktiv-update-history.jsonl"
+    history = [json.loads(line) for line in history_file.read_text().splitlines()] if history_file.exists() else [{}]
+    record = history[-1]
+    print(f"version before: {before.get('version')}  after: {after.get('version')} ({after.get('state')}, "
+          f"data structure {after.get('structure_version')})")
+    print(f"playbook: exit {rc} in {elapsed:.0f} s; server down for {record.get('downtime_s')} s")
+    print("messages the users saw:")
+    for message in site.messages():
+        print(f"  to {', '.join(message['delivered_to']) or 'nobody'}: {message['text']}")
+    print("history record:")
+    print(json.dumps(record, indent=2))
+    mails = smtp.messages()
+    print("mail to the admin:")
+    for mail in mails:
+        print(f"  To: {mail.message['To']}\n  Subject: {mail.message['Subject']}\n")
+        print("\n".join("    " + line for line in mail.message.get_content().splitlines()))
+    ok = rc == 0 and after.get("version") == "2.0.0" and record.get("outcome") == "updated" and len(mails) == 1
+    say("Demo " + ("succeeded" if ok else "FAILED"))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -92,4 +92,3 @@ class ActionModule(PhaseAction):
         records, warnings = parse_history(text)
         return {"history": [dataclasses.asdict(record) for record in last_records(records, count)],
                 "history_path": where.history, "history_warnings": warnings}
-

@@ -170,10 +170,10 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"cannot roll back: {host.join(where.parent, old_name)} does not exist")
         self._require_stopped(host, args)
         failed_name = (last or {}).get("failed") if resuming else self._next_failed_name(host, where, names)
+        kept_line = f"{failed_name}/  (failed version)\n" if args["failed_folder"] == "keep" else ""
         result = {"changed": True, "server_path": where.server, "restored_from": host.join(where.parent, old_name),
                   "diff": {"before": f"{where.name}/  (new version)\n{old_name}/  (previous version)\n",
-                           "after": f"{where.name}/  (previous version)\n" + (f"{failed_name}/  (failed version)\n"
-                                                                           if args["failed_folder"] == "keep" else "")}}
+                           "after": f"{where.name}/  (previous version)\n{kept_line}"}}
         if self._task.check_mode:
             return {**result, "msg": f"would put {old_name} back as {where.name}"}
         if not resuming:

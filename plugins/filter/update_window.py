@@ -19,8 +19,8 @@ version_added: 0.1.0
 author:
   - conaktiv.server developers
 description:
-  - The vendor's rule, as the role uses it: the update starts when the start date is today and the time
-    lies in [O(time_from), O(time_to)).
+  - The vendor's rule, as the role uses it. The update starts when the start date is today and the time
+    lies in the half-open range from O(time_from) to O(time_to).
   - A window whose end is not after its start crosses midnight (V(22:00)-V(02:00) closes the next day at 02:00);
     O(time_from) equal to O(time_to) means 24 hours.
 options:

@@ -81,8 +81,8 @@ def test_check_mode_sends_nothing(tmp_path, smtp_server):
 
 def test_history_is_appended_once_redacted_and_read_back_by_info(tmp_path, sim_site):
     record = dict(RECORD, error="ftp login with Secret-Pass-1 failed")
-    task = {"name": HISTORY, "conaktiv.server.history": {"server_path": str(sim_site.server_dir), "record": record,
-                                                          "redact": ["Secret-Pass-1"]}}
+    args = {"server_path": str(sim_site.server_dir), "record": record, "redact": ["Secret-Pass-1"]}
+    task = {"name": HISTORY, "conaktiv.server.history": args}
     run = run_tasks(tmp_path / "h1", [task])
     assert run.rc == 0, run.output
     assert run.task(HISTORY)["changed"] is True

@@ -12,8 +12,8 @@ from playbook import REPO, run_playbook
 from roleargs import role_vars, write_inventory
 
 UPDATE = REPO / "playbooks" / "update.yml"
-PRESERVED = [f"ConAktiv Server/{item}" for item in ("Server Database/Preferences", "Server Database/cert.pem",
-                                                   "Server Database/key.pem", "Server Database/Resources/Hunspell")]
+PRESERVED_ITEMS = ("Server Database/Preferences", "Server Database/cert.pem", "Server Database/key.pem", "Server Database/Resources/Hunspell")
+PRESERVED = [f"ConAktiv Server/{item}" for item in PRESERVED_ITEMS]
 
 
 def update(tmp_path: pathlib.Path, site, package, name: str = "run", **extra):

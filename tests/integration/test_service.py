@@ -215,7 +215,7 @@ def test_start_failure_is_clear(tmp_path, sim_site):
 def test_server_dying_right_after_the_start_fails_at_once(tmp_path, sim_site_factory):
     # The server answers while "starting" for 2 s, then begins its structure update and crashes in it.
     site = sim_site_factory(version="2.0.0", structure_version="1.0.0",
-                            faults={"startup_seconds": 2, "migration_seconds": 0.2, "crash_during_structure_update": {}})
+                            faults={"startup_seconds": 2, "migration_seconds": 0, "crash_during_structure_update": {}})
     run = run_tasks(tmp_path / "play", [service_task(site, "started", name=START, start_timeout=60)])
     assert run.rc != 0
     result = run.task(START)

@@ -31,8 +31,8 @@ def wait_task(site: t.Any, name: str = WAIT, with_control: bool = True, with_log
 
 def start_task(site: t.Any) -> dict[str, t.Any]:
     """Start the site through conaktiv.server.service."""
-    return {"name": START, "conaktiv.server.service": {"state": "started", "control": control(site), "service": service(site),
-                                                         "client_port": site.client_port, "start_timeout": 20}}
+    args = {"state": "started", "control": control(site), "service": service(site), "client_port": site.client_port, "start_timeout": 20}
+    return {"name": START, "conaktiv.server.service": args}
 
 
 def migrating_site(factory: t.Any, name: str = "site", **faults: t.Any) -> t.Any:
@@ -148,14 +148,14 @@ def test_hanging_structure_update_times_out_cleanly(tmp_path, sim_site_factory):
 
 
 def test_crash_during_the_structure_update_fails_within_the_grace(tmp_path, sim_site_factory):
-    # The crash comes halfway through the 6 s update: after the start task saw the server healthy.
-    site = migrating_site(sim_site_factory, crash_during_structure_update={}, migration_seconds=6)
+    # The crash comes halfway through the 10 s update: well after the start task saw the server healthy.
+    site = migrating_site(sim_site_factory, crash_during_structure_update={}, migration_seconds=10)
     run = run_tasks(tmp_path / "play", [start_task(site), wait_task(site, timeout=60, unreachable_grace=2)])
     assert run.rc != 0
     assert run.status(START) == "ok", run.output
     result = run.task(WAIT)
     assert result["msg"] == "the server stopped answering during the structure update to 2.0.0 (no answer for 2 s)"
-    assert result["outcome"] == "unreachable" and result["duration_s"] < 15
+    assert result["outcome"] == "unreachable" and result["duration_s"] < 20
     assert site.server_pid() is None and "crashed" in site.server_output()
 
 

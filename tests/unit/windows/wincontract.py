@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import pathlib
 import re
-import sys
 import typing as t
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.loader import fragment_loader, init_plugin_loader, module_loader
-from ansible.utils.plugin_docs import find_plugin_docfile, get_docstring
+from ansible.utils.plugin_docs import get_docstring
 
 _TYPE_MAP = {"path": "str", "sid": "str", None: "raw"}
-_LOADER_READY: list[bool] = []
 
 
 class ContractViolation(AssertionError):
@@ -45,47 +43,62 @@ class Ps1Spec:
     supports_check_mode: bool
 
 
-# -- documentation ------------------------------------------------------------------------------------
+# -- finding the installed files ------------------------------------------------------------------------
+# Ansible's plugin loader needs its collection finder installed before anything imports ``ansible_collections``;
+# in a pytest run the collection is imported through sys.path first, so files and fragments are found directly.
 
 
-def _loader() -> None:
-    """Initialise Ansible's plugin loader once (it warns when configured twice)."""
-    if not _LOADER_READY:
-        if not any(type(finder).__name__ == "_AnsibleCollectionFinder" for finder in sys.meta_path):
-            init_plugin_loader()
-        _LOADER_READY.append(True)
+class DocFragments:
+    """A fragment loader that imports doc fragments under the names Ansible's fragment loader uses."""
+
+    def get(self, name: str) -> type | None:
+        """The fragment class for ``name`` (``ansible.windows.web_request``), or None so that Ansible tries it without a variant."""
+        namespace, _, rest = name.partition(".")
+        collection, _, fragment = rest.partition(".")
+        package = "ansible.plugins.doc_fragments." if name.startswith("ansible.builtin.") else \
+            f"ansible_collections.{namespace}.{collection}.plugins.doc_fragments."
+        try:
+            module = importlib.import_module(package + fragment)
+        except ImportError:
+            return None
+        return type("ModuleDocFragment", (module.ModuleDocFragment,), {"ansible_name": name})
+
+
+def module_file(fqcn: str, suffixes: tuple[str, ...]) -> pathlib.Path:
+    """The first installed file of module ``fqcn`` with one of ``suffixes`` (e.g. .py / .yml documentation)."""
+    namespace, collection, name = fqcn.split(".")
+    roots = [pathlib.Path(entry) for entry in importlib.import_module("ansible_collections").__path__]
+    for root in roots:
+        for suffix in suffixes:
+            candidate = root / namespace / collection / "plugins" / "modules" / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    raise LookupError(f"{fqcn}: no {'/'.join(suffixes)} file in {roots}")
 
 
 @functools.lru_cache(maxsize=None)
+def _docstring(fqcn: str) -> tuple[t.Any, ...]:
+    path = module_file(fqcn, (".py", ".yml", ".yaml"))
+    collection = ".".join(fqcn.split(".")[:2])
+    return tuple(get_docstring(str(path), fragment_loader=DocFragments(), collection_name=collection, is_module=True))
+
+
 def documentation(fqcn: str) -> dict[str, t.Any]:
     """The module's DOCUMENTATION with doc fragments merged (what ansible-doc shows)."""
-    _loader()
-    found = find_plugin_docfile(fqcn, "module", module_loader)
-    if not found or not found[0]:
-        raise LookupError(f"no documentation found for {fqcn}")
-    collection = ".".join(fqcn.split(".")[:2])
-    doc = get_docstring(found[0], fragment_loader=fragment_loader, collection_name=collection)[0]
+    doc = _docstring(fqcn)[0]
     if not doc or "options" not in doc:
         raise LookupError(f"{fqcn}: the documentation has no options")
     return doc
 
 
-@functools.lru_cache(maxsize=None)
 def returns(fqcn: str) -> dict[str, t.Any]:
     """The documented RETURN values of the module."""
-    _loader()
-    found = find_plugin_docfile(fqcn, "module", module_loader)
-    collection = ".".join(fqcn.split(".")[:2])
-    return get_docstring(found[0], fragment_loader=fragment_loader, collection_name=collection)[2] or {}
+    return _docstring(fqcn)[2] or {}
 
 
 def ps1_path(fqcn: str) -> pathlib.Path:
     """The installed PowerShell implementation of a module."""
-    _loader()
-    context = module_loader.find_plugin_with_context(fqcn)
-    if not context.resolved or not context.plugin_resolved_path.endswith(".ps1"):
-        raise LookupError(f"{fqcn} has no PowerShell implementation")
-    return pathlib.Path(context.plugin_resolved_path)
+    return module_file(fqcn, (".ps1",))
 
 
 # -- a reader for PowerShell hashtable / array literals -----------------------------------------------
@@ -287,7 +300,7 @@ def _validator_option(doc_option: dict[str, t.Any], ps1_option: dict[str, t.Any]
         option["choices"] = list(doc_option["choices"])
     if doc_option.get("suboptions"):
         option["options"] = {name: _validator_option(sub, None) for name, sub in doc_option["suboptions"].items()}
-    if "default" in doc_option and doc_option["default"] is not None and "choices" not in option:
+    if doc_option.get("default") is not None:
         option["default"] = doc_option["default"]
     return option
 

@@ -1,0 +1,201 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decision logic of conaktiv.server.stage against an in-memory host; packages are real zips on the controller."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing as t
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.conaktiv.server.plugins.action import stage
+
+SERVER = "/srv/ConAktiv Server"
+TEMP = "/srv/Temp_Updateordner"
+STAGED = f"{TEMP}/ConAktiv Server"
+MARKER = f"{TEMP}/stage.json"
+FTP_SOURCE = "ftp://conaktiv@ftp.example.com/pub/ConAktiv-2.0.0.zip"
+
+
+def build_package(folder: Path, version: str = "2.0.0", top: str | None = "ConAktiv Server", server_database: bool = True) -> Path:
+    """A small vendor-like package: version.txt and Server Database under one top folder."""
+    path = folder / f"ConAktiv-{version}.zip"
+    prefix = f"{top}/" if top else ""
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr(f"{prefix}version.txt", f"{version}\n")
+        package.writestr(f"{prefix}ConAktiv Server.bin", b"\x7fELF" + bytes(100))
+        if server_database:
+            package.writestr(f"{prefix}Server Database/Preferences/server.prefs", "defaults")
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(make_action: t.Callable[..., t.Any], check_mode: bool = False, **args: t.Any) -> dict[str, t.Any]:
+    args = {"server_path": SERVER, "version": "2.0.0", "source": FTP_SOURCE, **args}
+    return make_action(stage, args, check_mode=check_mode).run(task_vars={"inventory_hostname": "srv1"})
+
+
+def mutations(host: t.Any) -> list[tuple[str, tuple[t.Any, ...]]]:
+    return [(op, args) for op, args in host.calls if op in ("make_dir", "remove", "rename", "write_text", "put_file", "unpack")]
+
+
+@pytest.fixture
+def host(fake_host: t.Any) -> t.Any:
+    """An installed server at 1.0.0, nothing staged."""
+    fake_host.add_file(f"{SERVER}/version.txt", "1.0.0")
+    return fake_host
+
+
+@pytest.fixture
+def no_download(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Fails the test on any download attempt; returns the sources asked for."""
+    asked: list[str] = []
+
+    def fetch(source: str, target: str, **kwargs: t.Any) -> None:
+        asked.append(source)
+        raise AssertionError(f"unexpected download of {source}")
+
+    monkeypatch.setattr(stage, "fetch", fetch)
+    return asked
+
+
+def staged_already(host: t.Any, version: str = "2.0.0", checksum: str = "sha256:" + "ab" * 32) -> None:
+    host.add_file(f"{STAGED}/version.txt", version)
+    host.add_file(MARKER, json.dumps({"version": version, "checksum": checksum}))
+
+
+# -- idempotence and check mode -------------------------------------------------------------------
+
+
+def test_a_matching_marker_means_no_download_at_all(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str]):
+    staged_already(host)
+    result = run(make_action, checksum="sha256:" + "ab" * 32)
+    assert result["changed"] is False, result.get("msg")
+    assert result["msg"] == "version 2.0.0 is already staged"
+    assert result["checksum"] == "sha256:" + "ab" * 32
+    assert result["source"] == "ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip"
+    assert no_download == []
+    assert mutations(host) == []
+
+
+def test_without_a_checksum_the_staged_version_is_enough(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str]):
+    staged_already(host)
+    assert run(make_action)["changed"] is False
+    assert no_download == []
+
+
+@pytest.mark.parametrize(("wanted", "staged"), [
+    ({"checksum": "sha256:" + "cd" * 32}, {}),
+    ({}, {"version": "1.9.0"}),
+    ({"force": True}, {}),
+])
+def test_check_mode_predicts_a_restage_without_downloading(wanted: dict[str, t.Any], staged: dict[str, t.Any], host: t.Any,
+                                                          make_action: t.Callable[..., t.Any], no_download: list[str]):
+    staged_already(host, **staged)
+    result = run(make_action, check_mode=True, **wanted)
+    assert result["changed"] is True
+    assert result["msg"] == "would re-stage version 2.0.0"
+    assert no_download == []
+    assert mutations(host) == [] and host.check_mode_violations == []
+
+
+def test_check_mode_on_a_clean_host(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str]):
+    result = run(make_action, check_mode=True)
+    assert result["msg"] == "would stage version 2.0.0"
+    assert no_download == [] and mutations(host) == []
+    assert host.listed_missing == []
+
+
+# -- a real staging -------------------------------------------------------------------------------
+
+
+def test_stage_unpacks_the_package_and_writes_the_marker(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path, top="ConAktiv Server 2.0.0")
+    result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}")
+    assert result["changed"] is True, result.get("msg")
+    assert result["restaged"] is False and result["files"] == 3
+    assert host.text(f"{STAGED}/version.txt") == "2.0.0\n"
+    assert host.text(f"{STAGED}/Server Database/Preferences/server.prefs") == "defaults"
+    marker = json.loads(host.text(MARKER))
+    assert marker["version"] == "2.0.0" and marker["checksum"] == f"sha256:{sha256(package)}"
+    assert marker["source"] == str(package)
+    assert host.ops("rename") == [(f"{TEMP}/.unpack/ConAktiv Server 2.0.0", STAGED)]
+    assert not host.exists(f"{TEMP}/.unpack") and not host.exists(f"{TEMP}/{package.name}")
+    assert host.ops("write_text")[-1][0] == MARKER
+
+
+def test_a_package_without_top_folder(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path, top=None)
+    assert run(make_action, source=str(package))["changed"] is True
+    assert host.ops("rename") == [(f"{TEMP}/.unpack", STAGED)]
+    assert host.text(f"{STAGED}/version.txt") == "2.0.0\n"
+
+
+def test_a_different_staged_version_is_replaced(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    staged_already(host, version="1.9.0")
+    host.add_file(f"{STAGED}/only-in-1.9.0.txt", "old")
+    result = run(make_action, source=str(build_package(tmp_path)))
+    assert result["restaged"] is True
+    assert host.ops("remove")[:2] == [(MARKER,), (STAGED,)]
+    assert not host.exists(f"{STAGED}/only-in-1.9.0.txt")
+
+
+def test_a_torn_marker_counts_as_nothing_staged(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    host.add_file(f"{STAGED}/version.txt", "2.0.0")
+    host.add_file(MARKER, '{"version": "2.0')
+    assert run(make_action, source=str(build_package(tmp_path)))["changed"] is True
+    assert json.loads(host.text(MARKER))["version"] == "2.0.0"
+
+
+# -- refusals before the host is touched ----------------------------------------------------------
+
+
+def test_a_checksum_mismatch_touches_nothing(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    result = run(make_action, source=str(package), checksum="sha256:" + "0" * 64)
+    assert result["failed"] is True
+    assert result["msg"] == f"checksum mismatch for {package.name}: expected sha256:{'0' * 64}, got sha256:{sha256(package)}"
+    assert mutations(host) == []
+
+
+def test_a_package_of_another_version_touches_nothing(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    result = run(make_action, source=str(build_package(tmp_path, version="2.0.1")), version="2.0.0")
+    assert result["msg"] == "ConAktiv-2.0.1.zip contains version 2.0.1, not the requested 2.0.0"
+    assert mutations(host) == []
+
+
+def test_an_archive_that_is_no_conaktiv_server_touches_nothing(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    result = run(make_action, source=str(build_package(tmp_path, server_database=False)))
+    assert result["msg"] == "ConAktiv-2.0.0.zip does not look like a ConAktiv server: 'Server Database' is missing"
+    assert mutations(host) == []
+
+
+def test_not_enough_disk_space(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    host.free = 100
+    result = run(make_action, source=str(build_package(tmp_path)))
+    assert result["msg"].startswith("not enough free disk space in /srv: ")
+    assert not host.ops("put_file", "unpack")
+
+
+def test_a_missing_package_file_on_the_controller(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    result = run(make_action, source=str(tmp_path / "nope.zip"))
+    assert result["msg"] == f"the package {tmp_path}/nope.zip does not exist on the controller"
+    assert mutations(host) == []
+
+
+def test_different_volumes_are_refused_unless_allowed(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    host.volumes = {SERVER: "/srv/ConAktiv Server"}  # the server folder is a mount point of its own
+    package = build_package(tmp_path)
+    result = run(make_action, source=str(package))
+    assert result["failed"] is True
+    assert "are on different volumes" in result["msg"] and "allow_cross_volume" in result["msg"]
+    assert not host.exists(STAGED) and not host.exists(MARKER)
+    assert run(make_action, source=str(package), allow_cross_volume=True)["changed"] is True
+    assert host.exists(MARKER)

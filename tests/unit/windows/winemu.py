@@ -1,0 +1,940 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A Windows host emulated on a temporary folder: module calls answered the way the real modules answer.
+
+Every call is first checked against the real argument spec of the installed module (:mod:`wincontract`);
+a call the module would reject raises :class:`ContractViolation` and is recorded in ``violations``.
+
+Windows path rules: ``D:\\ConAktiv\\ConAktiv Server`` lives in ``<root>/drive_D/ConAktiv/ConAktiv Server``,
+``\\\\fileserver\\share\\x`` in ``<root>/unc/fileserver/share/x``; every name is looked up case-insensitively,
+trailing dots and spaces are dropped (as Windows does), forward slashes are separators too. Files can be
+"in use" (open in a process): moving, deleting or overwriting them fails the way Windows refuses it.
+
+Return values and failure messages follow each module's RETURN documentation and its .ps1 source
+(ansible.windows 3.8, community.windows 3.3). A fake ConAktiv Windows service (:class:`FakeService`) provides
+service states, a process that can linger, open files, listening ports and the http control interface.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import fnmatch
+import hashlib
+import io
+import itertools
+import json
+import os
+import pathlib
+import re
+import shutil
+import tarfile
+import time
+import typing as t
+import urllib.parse
+import zipfile
+
+from ansible.errors import AnsibleConnectionFailure
+
+import wincontract
+from wincontract import ContractViolation
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils import _windows_host as winhost
+
+PureWin = pathlib.PureWindowsPath
+Result = dict[str, t.Any]
+
+READ_ONLY_MODULES = frozenset({"ansible.windows.win_stat", "ansible.windows.win_find", "ansible.windows.slurp", "ansible.windows.win_service_info",
+                               "ansible.windows.win_wait_for", "community.windows.win_wait_for_process"})
+_POLL = 0.05  # seconds between two looks of an emulated wait (the real modules sleep a second)
+_HR_ACCESS_DENIED, _HR_SHARING, _HR_EXISTS, _HR_PATH_NOT_FOUND, _HR_FILE_NOT_FOUND = -2147024891, -2147024864, -2147024713, -2147024893, -2147024894
+_HR_COR_IO, _HR_ARGUMENT = -2146232800, -2147024809
+
+
+class EmulatorError(AssertionError):
+    """The code under test did something the emulator cannot judge (a relative path, an unknown script...)."""
+
+
+class ScriptError(Exception):
+    """A .NET exception raised inside an emulated win_powershell snippet."""
+
+    def __init__(self, kind: str, message: str, hresult: int, call: str = "Move", args: int = 2) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.hresult, self.call, self.args = kind, message, hresult, call, args
+
+
+@dataclasses.dataclass
+class Call:
+    """One module call as the emulator saw it."""
+
+    module: str
+    args: dict[str, t.Any]
+    check_mode: bool
+    result: Result = dataclasses.field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.result.get("changed"))
+
+
+@dataclasses.dataclass
+class Lock:
+    """A file held open by a process: ``release_after`` refusals later it is closed (None: never)."""
+
+    path: pathlib.Path
+    release_after: int | None = None
+    refusals: int = 0
+
+
+def sha(path: pathlib.Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def failed(msg: str, **extra: t.Any) -> Result:
+    return {"failed": True, "changed": False, "msg": msg, **extra}
+
+
+# -- the file system ------------------------------------------------------------------------------------
+
+
+class WinFS:
+    """Windows paths on a local folder."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = root
+        self.locks: list[Lock] = []
+        self.lock_sources: list[t.Callable[[], list[pathlib.Path]]] = []
+        self.hidden: set[pathlib.Path] = set()
+        self.free = {"C": 40 * 1024 ** 3, "D": 500 * 1024 ** 3}
+        for letter in self.free:
+            (root / f"drive_{letter}").mkdir(parents=True, exist_ok=True)
+
+    def add_share(self, host: str, share: str) -> str:
+        """Create ``\\\\host\\share`` and return its path."""
+        (self.root / "unc" / host.casefold() / share.casefold()).mkdir(parents=True, exist_ok=True)
+        return f"\\\\{host}\\{share}"
+
+    def local(self, winpath: str) -> pathlib.Path:
+        """The local path of a Windows path (existing names found case-insensitively)."""
+        path = PureWin(winpath)
+        if not path.is_absolute():
+            raise EmulatorError(f"relative Windows path {winpath!r}: a module would resolve it against its working folder")
+        current = anchor = self._anchor(path.drive)
+        for part in path.parts[1:]:
+            if part in ("", "."):
+                continue
+            if part == "..":
+                current = current.parent if current != anchor else current
+                continue
+            current = current / self._match(current, part.rstrip(" .") or part)
+        return current
+
+    def _anchor(self, drive: str) -> pathlib.Path:
+        if drive.startswith("\\\\"):
+            host, _, share = drive[2:].partition("\\")
+            return self.root / "unc" / host.casefold() / share.casefold()
+        return self.root / f"drive_{drive[0].upper()}"
+
+    @staticmethod
+    def _match(folder: pathlib.Path, name: str) -> str:
+        if folder.is_dir():
+            for entry in os.listdir(folder):
+                if entry.casefold() == name.casefold():
+                    return entry
+        return name
+
+    def drive_exists(self, winpath: str) -> bool:
+        return self._anchor(PureWin(winpath).drive).is_dir()
+
+    def lock(self, winpath: str, release_after: int | None = None) -> Lock:
+        """Hold a file open (as another process would)."""
+        lock = Lock(self.local(winpath), release_after)
+        self.locks.append(lock)
+        return lock
+
+    def blocking(self, target: pathlib.Path, tree: bool) -> pathlib.Path | None:
+        """The open file that makes an operation on ``target`` (and, with ``tree``, everything below) fail."""
+        for held in list(self.locks):
+            if held.path == target or (tree and target in held.path.parents):
+                held.refusals += 1
+                if held.release_after is not None and held.refusals >= held.release_after:
+                    self.locks.remove(held)
+                return held.path
+        for source in self.lock_sources:
+            for path in source():
+                if path == target or (tree and target in path.parents):
+                    return path
+        return None
+
+    def winpath(self, local: pathlib.Path) -> str:
+        """The Windows path of a local path inside the emulated tree (real case)."""
+        relative = local.relative_to(self.root).parts
+        if relative[0] == "unc":
+            return "\\\\" + "\\".join(relative[1:])
+        return f"{relative[0][-1]}:\\" + "\\".join(relative[1:])
+
+    def snapshot(self) -> dict[str, bytes | None]:
+        """Every folder (None) and file (content) of the emulated host."""
+        found: dict[str, bytes | None] = {}
+        for path in sorted(self.root.rglob("*")):
+            found[str(path.relative_to(self.root))] = path.read_bytes() if path.is_file() else None
+        return found
+
+
+# -- the fake ConAktiv Windows service --------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class FakeService:  # pylint: disable=too-many-instance-attributes
+    """A ConAktiv server installed as a Windows service, with the faults the update must survive."""
+
+    fs: WinFS
+    name: str = "ConAktivServer"
+    display_name: str = "ConAktiv Server"
+    server_path: str = "D:\\ConAktiv\\ConAktiv Server"
+    data_path: str = "D:\\ConAktiv\\ConAktiv Data"
+    backup_path: str = "D:\\ConAktiv\\Backups"
+    client_port: int = 2048
+    control_port: int = 2049
+    token: str = "emulated-token"
+    start_seconds: float = 0.1
+    stop_seconds: float = 0.1
+    migration_seconds: float = 0.3
+    linger_seconds: float = 0.0
+    hang_on_stop: bool = False
+    fail_start_versions: set[str] = dataclasses.field(default_factory=set)
+    disabled: bool = False
+    sessions: list[str] = dataclasses.field(default_factory=list)
+    logoff_on_message: bool = True
+    structure_version: str = "1.0.0"
+    version: str | None = None
+    messages: list[str] = dataclasses.field(default_factory=list)
+    _state: str = "stopped"
+    _since: float = 0.0
+    _fails: bool = False
+    _migrated_at: float = 0.0
+    _process_until: float = 0.0
+    _home: pathlib.Path | None = None
+    pid: int = 0
+    exit_code: int = 0
+    _pids: t.Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(4100, 4))
+
+    @property
+    def state(self) -> str:
+        """The SCM state as win_service_info names it (started, stopped, start_pending, stop_pending)."""
+        now = time.monotonic()
+        if self._state == "start_pending" and now >= self._since + self.start_seconds:
+            if self._fails:
+                self._state, self.exit_code, self._process_until = "stopped", 1067, now
+            else:
+                self._state, self._migrated_at = "started", now + self.migration_seconds
+        if self._state == "stop_pending" and not self.hang_on_stop and now >= self._since + self.stop_seconds:
+            self._state, self._process_until = "stopped", now + self.linger_seconds
+        return self._state
+
+    def process_alive(self, pid: int) -> bool:
+        """Whether the service process ``pid`` still exists (it may outlive the stopped state)."""
+        return pid == self.pid and pid > 0 and (self.state != "stopped" or time.monotonic() < self._process_until)
+
+    def open_files(self) -> list[pathlib.Path]:
+        """The files the running process holds open: its program files (lib/*)."""
+        if not self._home or not self.process_alive(self.pid):
+            return []
+        return sorted((self._home / "lib").glob("*")) + [self._home / "lib"]
+
+    def start(self) -> int:
+        """SCM start; the sc.exe exit code."""
+        state = self.state
+        if self.disabled:
+            return 1058
+        if state in ("started", "start_pending", "stop_pending"):
+            return 1056
+        home = self.fs.local(self.server_path)
+        version_file = self.fs.local(self.server_path + "\\version.txt")
+        self.version = version_file.read_text(encoding="utf-8").strip() if version_file.is_file() else None
+        self._fails = self.version is None or self.version in self.fail_start_versions
+        self._home = home
+        self.pid, self.exit_code = next(self._pids), 0
+        self._state, self._since = "start_pending", time.monotonic()
+        return 0
+
+    def stop(self) -> int:
+        """SCM stop control; the sc.exe exit code."""
+        state = self.state
+        if state == "stopped":
+            return 1062
+        if state == "stop_pending":
+            return 1061
+        self._state, self._since = "stop_pending", time.monotonic()
+        return 0
+
+    def run_now(self) -> None:
+        """Put the service in the running state at once (test setup)."""
+        self.start()
+        self._since -= self.start_seconds
+        assert self.state == "started", f"the fake service did not start (version {self.version})"
+        self._migrated_at = 0.0
+        self.structure_version = self.version or self.structure_version
+
+    def info(self) -> Result:
+        """One entry of win_service_info's services list."""
+        state = self.state
+        return {"name": self.name, "display_name": self.display_name, "state": state, "process_id": self.pid if state != "stopped" else 0,
+                "service_type": "win32_own_process", "start_mode": "disabled" if self.disabled else "auto", "path": f'"{self.server_path}\\server.exe"',
+                "win32_exit_code": self.exit_code, "service_exit_code": 0, "checkpoint": 0, "wait_hint_ms": 0, "username": "LocalSystem",
+                "dependencies": [], "dependency_of": [], "controls_accepted": ["stop", "shutdown"] if state == "started" else [],
+                "description": "ConAktiv Server", "desktop_interact": False, "error_control": "normal"}
+
+    def listening(self, port: int) -> bool:
+        return self.state == "started" and port in (self.client_port, self.control_port)
+
+    # -- the http control interface --------------------------------------------------------------------
+    def control(self, method: str, path: str, headers: dict[str, str], body: t.Any) -> tuple[int, Result]:
+        """One request to the control interface; (status, JSON body)."""
+        if headers.get("X-ConAktiv-Token") != self.token:
+            return 401, {"error": "missing or wrong X-ConAktiv-Token header"}
+        if (method, path) == ("GET", "/api/status"):
+            return 200, self.status()
+        if (method, path) == ("GET", "/api/sessions"):
+            return 200, {"sessions": [{"user": user, "client": "CLIENT-PC"} for user in self.sessions]}
+        if (method, path) == ("POST", "/api/message"):
+            delivered = list(self.sessions)
+            self.messages.append(str((body or {}).get("text")))
+            if self.logoff_on_message:
+                self.sessions.clear()
+            return 200, {"delivered_to": delivered}
+        if (method, path) == ("POST", "/api/backup"):
+            return 200, self.backup(str((body or {}).get("label") or "online"))
+        return 404, {"error": f"no route {method} {path}"}
+
+    def status(self) -> Result:
+        if time.monotonic() < self._migrated_at:
+            return {"version": self.version, "structure_version": self.structure_version, "state": "migrating"}
+        self.structure_version = self.version or self.structure_version
+        return {"version": self.version, "structure_version": self.structure_version, "state": "ready"}
+
+    def backup(self, label: str) -> Result:
+        folder = self.fs.local(self.backup_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"online-{label}-{len(list(folder.iterdir())) + 1:04d}.zip"
+        data = self.fs.local(self.data_path)
+        with zipfile.ZipFile(target, "w") as archive:
+            for path in sorted(data.rglob("*")):
+                if path.is_file():
+                    archive.write(path, "/".join(path.relative_to(data.parent).parts))
+        return {"path": self.fs.winpath(target), "sha256": sha(target, "sha256")}
+
+
+# -- the emulator -----------------------------------------------------------------------------------------
+
+
+class WindowsEmulator:  # pylint: disable=too-many-public-methods
+    """Answers module calls of a Windows host; see the module docstring."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.fs = WinFS(root)
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.services: list[FakeService] = []
+        self.programs: dict[str, t.Callable[[list[str]], tuple[int, str, str]]] = {"sc": self._sc_exe}
+        self.console_messages: list[str] = []
+        self.tar_exe = True
+        self.msg_exe = True
+        self._faults: list[tuple[t.Callable[[str, dict[str, t.Any]], bool], str]] = []
+        self._tmp_numbers = itertools.count(1)
+
+    # -- setup helpers --------------------------------------------------------------------------------
+    def add_service(self, **options: t.Any) -> FakeService:
+        service = FakeService(self.fs, **options)
+        self.services.append(service)
+        self.fs.lock_sources.append(service.open_files)
+        return service
+
+    def write(self, winpath: str, content: bytes | str) -> pathlib.Path:
+        path = self.fs.local(winpath)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    def disconnect_when(self, predicate: t.Callable[[str, dict[str, t.Any]], bool], message: str = "WinRM connection lost") -> None:
+        """Let the connection fail once, right before a matching call reaches the host."""
+        self._faults.append((predicate, message))
+
+    # -- the connection side ----------------------------------------------------------------------------
+    def put_file(self, local_path: str, remote_path: str) -> None:
+        """What the connection plugin's put_file does."""
+        target = self.fs.local(remote_path)
+        if not target.parent.is_dir():
+            raise AnsibleConnectionFailure(f"failed to transfer file to {remote_path}: the folder does not exist")
+        shutil.copyfile(local_path, target)
+
+    def make_tmp(self) -> str:
+        path = f"C:\\Users\\ansible\\AppData\\Local\\Temp\\ansible-tmp-{next(self._tmp_numbers)}"
+        self.fs.local(path).mkdir(parents=True)
+        return path
+
+    def remove_tmp(self, path: str) -> None:
+        shutil.rmtree(self.fs.local(path), ignore_errors=True)
+
+    # -- module execution ------------------------------------------------------------------------------------
+    def execute(self, module: str, args: dict[str, t.Any], *, check_mode: bool, internal: bool = False) -> Result:
+        """Run one module call: contract check, then the module's behaviour."""
+        try:
+            params = wincontract.validate(module, args, internal=internal)
+        except ContractViolation as exc:
+            self.violations.append(str(exc))
+            raise
+        for fault in list(self._faults):
+            if fault[0](module, params):
+                self._faults.remove(fault)
+                raise AnsibleConnectionFailure(fault[1])
+        call = Call(module, dict(args), check_mode)
+        self.calls.append(call)
+        handler = getattr(self, "_" + module.rsplit(".", 1)[1], None)
+        if handler is None:
+            raise EmulatorError(f"{module} is not emulated")
+        implementation = wincontract.ps1_spec(module)
+        if check_mode and not implementation.supports_check_mode:
+            call.result = {"changed": False, "skipped": True, "msg": "remote module does not support check mode"}
+        elif check_mode and module not in READ_ONLY_MODULES:
+            call.result = {"changed": True, "msg": "check mode: the emulator changed nothing"}
+        else:
+            call.result = handler(params)
+        call.result.setdefault("changed", False)
+        return dict(call.result)
+
+    def mutating_calls(self) -> list[Call]:
+        """Calls that changed (or could have changed) the host."""
+        return [call for call in self.calls if call.changed or call.module not in READ_ONLY_MODULES and not _read_only(call)]
+
+    # -- ansible.windows ---------------------------------------------------------------------------------
+    def _win_stat(self, params: dict[str, t.Any]) -> Result:
+        path = self.fs.local(params["path"])
+        if not path.exists():
+            return {"changed": False, "stat": {"exists": False}}
+        stat = path.stat()
+        info: Result = {"exists": True, "isdir": path.is_dir(), "isreg": path.is_file(), "islnk": False, "isjunction": False,
+                        "ishidden": path in self.fs.hidden, "isreadonly": False, "isarchive": path.is_file(), "isshared": False,
+                        "attributes": "Directory" if path.is_dir() else "Archive", "path": str(PureWin(params["path"])), "filename": path.name,
+                        "creationtime": stat.st_ctime, "lastwritetime": stat.st_mtime, "lastaccesstime": stat.st_atime, "owner": "BUILTIN\\Administrators",
+                        "nlink": 1, "hlnk_targets": []}
+        if path.is_dir():
+            if params["get_size"]:
+                info["size"] = sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+        else:
+            info["extension"] = path.suffix
+            if params["get_size"]:
+                info["size"] = stat.st_size
+            if params["get_checksum"]:
+                info["checksum"] = sha(path, params["checksum_algorithm"])
+        return {"changed": False, "stat": info}
+
+    def _win_find(self, params: dict[str, t.Any]) -> Result:
+        if params.get("recurse") or params.get("patterns") or params.get("age") or params.get("size"):
+            raise EmulatorError("win_find: only the non-recursive, unfiltered listing is emulated")
+        warnings, files, checked = [], [], set()
+        examined = 0
+        for given in params["paths"]:
+            folder = self.fs.local(given)
+            if not folder.exists():
+                warnings.append(f"Argument path '{given}' does not exist or is not accessible, skipping")
+                continue
+            if not folder.is_dir():
+                warnings.append(f"Argument path '{given}' is a file not a directory, skipping")
+                continue
+            full = str(PureWin(given))
+            for entry in sorted(folder.iterdir(), key=lambda item: item.name.casefold()):
+                child = full.rstrip("\\") + "\\" + entry.name
+                if child.casefold() in checked:
+                    continue
+                checked.add(child.casefold())
+                examined += 1
+                if not self._find_match(entry, params):
+                    continue
+                files.append(self._file_info(entry, child, params))
+        return {"changed": False, "examined": examined, "matched": len(files), "files": sorted(files, key=lambda item: item["path"].casefold()),
+                "warnings": warnings}
+
+    def _find_match(self, entry: pathlib.Path, params: dict[str, t.Any]) -> bool:
+        wanted = params["file_type"]
+        kind_ok = wanted == "any" or (wanted == "directory") == entry.is_dir()
+        return kind_ok and (params["hidden"] or entry not in self.fs.hidden)
+
+    def _file_info(self, entry: pathlib.Path, full: str, params: dict[str, t.Any]) -> Result:
+        stat = entry.stat()
+        info = {"path": full, "filename": entry.name, "isdir": entry.is_dir(), "isreg": entry.is_file(), "exists": True,
+                "ishidden": entry in self.fs.hidden, "extension": None if entry.is_dir() else entry.suffix,
+                "size": None if entry.is_dir() else stat.st_size, "checksum": None, "lastwritetime": stat.st_mtime,
+                "attributes": "Directory" if entry.is_dir() else "Archive", "islnk": False, "isjunction": False}
+        if entry.is_file() and params["get_checksum"]:
+            info["checksum"] = sha(entry, params["checksum_algorithm"])
+        return info
+
+    def _win_file(self, params: dict[str, t.Any]) -> Result:
+        given, state = params["path"], params.get("state")
+        path = self.fs.local(given)
+        if path.exists():
+            if state == "absent":
+                return self._delete(path) or {"changed": True}
+            if state == "directory" and not path.is_dir():
+                return failed(f"path {given} is not a directory")
+            if state == "file" and path.is_dir():
+                return failed(f"path {given} is not a file")
+            if state == "touch":
+                path.touch()
+                return {"changed": True}
+            return {"changed": False}
+        if state == "directory":
+            if not self.fs.drive_exists(given):
+                return failed(f"Cannot find drive. A drive with the name '{PureWin(given).drive}' does not exist.")
+            if any(parent.is_file() for parent in path.parents):
+                return failed(f"path {given} is not a directory")
+            path.mkdir(parents=True)
+            return {"changed": True}
+        if state == "touch":
+            if not path.parent.is_dir():
+                return failed(f"Could not find a part of the path '{given}'.")
+            path.touch()
+            return {"changed": True}
+        if state == "absent":
+            return {"changed": False}
+        return failed(f"path {given} will not be created")
+
+    def _delete(self, path: pathlib.Path) -> Result | None:
+        """Remove-Item, child by child: what is not in use goes, the first file in use stops it."""
+        if path.is_dir():
+            for child in sorted(path.iterdir(), key=lambda item: item.name.casefold()):
+                problem = self._delete(child)
+                if problem:
+                    return problem
+            if self.fs.blocking(path, tree=True):
+                return failed(f"Failed to delete {self.fs.winpath(path)}: The directory is not empty.")
+            path.rmdir()
+            return None
+        if self.fs.blocking(path, tree=False):
+            shown = self.fs.winpath(path)
+            return failed(f"Failed to delete {shown}: The process cannot access the file '{shown}' because it is being used by another process.")
+        path.unlink()
+        return None
+
+    def _slurp(self, params: dict[str, t.Any]) -> Result:
+        path = self.fs.local(params["src"])
+        if path.is_file():
+            return {"changed": False, "content": base64.b64encode(path.read_bytes()).decode("ascii"), "encoding": "base64", "source": params["src"]}
+        if path.is_dir():
+            return failed(f"Path {params['src']} is a directory")
+        return failed(f"Path {params['src']} is not found")
+
+    def _win_copy(self, params: dict[str, t.Any]) -> Result:
+        mode = params.get("_copy_mode", "single")
+        if mode == "query":
+            return self._copy_query(params)
+        if mode == "single":
+            return self._copy_single(params)
+        if mode == "remote":
+            return self._copy_remote(params)
+        raise EmulatorError(f"win_copy _copy_mode {mode!r} is not emulated")
+
+    def _copy_query(self, params: dict[str, t.Any]) -> Result:
+        changed_files = []
+        for item in params.get("files") or []:
+            target = self.fs.local(str(PureWin(params["dest"], item["dest"])))
+            if target.is_dir():
+                return failed(f"cannot copy file to dest '{self.fs.winpath(target)}': object at path is already a directory")
+            if not target.is_file() or (params.get("force", True) and sha(target, "sha1") != item["checksum"]):
+                changed_files.append(item)
+        return {"changed": False, "files": changed_files, "directories": list(params.get("directories") or []), "symlinks": []}
+
+    def _copy_single(self, params: dict[str, t.Any]) -> Result:
+        source = self.fs.local(params["src"])
+        if not source.is_file():
+            return failed(f"Cannot copy src file: '{params['src']}' as it does not exist")
+        dest = params["dest"]
+        target = self.fs.local(dest)
+        if dest.endswith(("\\", "/")) or target.is_dir():
+            target = target / params["_original_basename"]
+        elif not target.parent.is_dir():
+            return failed(f"Destination directory '{self.fs.winpath(target.parent)}' does not exist")
+        if self.fs.blocking(target, tree=False):
+            return failed(f"Unhandled exception while executing module: The process cannot access the file '{self.fs.winpath(target)}' "
+                          "because it is being used by another process.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return {"changed": True, "dest": self.fs.winpath(target), "checksum": sha(target, "sha1"), "size": target.stat().st_size}
+
+    def _copy_remote(self, params: dict[str, t.Any]) -> Result:
+        src, dest = params["src"], params["dest"]
+        source = self.fs.local(src)
+        result: Result = {"changed": False, "src": src, "dest": dest}
+        if not source.exists():
+            return failed(f"Cannot copy src file: '{src}' as it does not exist", src=src, dest=dest)
+        if source.is_dir():
+            result["operation"] = "folder_copy"
+            if src.endswith(("\\", "/")):
+                for child in sorted(source.iterdir()):
+                    self._copy_any(child, self.fs.local(dest) / child.name, result)
+                target = self.fs.local(dest)
+            else:
+                target = self.fs.local(dest) / source.name
+                result["dest"] = str(PureWin(dest, source.name))
+                self._copy_folder(source, target, result)
+        else:
+            result.update(operation="file_copy", original_basename=source.name)
+            target = self.fs.local(dest)
+            into_folder = dest.endswith(("\\", "/")) or target.is_dir()
+            if into_folder:
+                target = target / source.name
+                result["dest"] = str(PureWin(dest, source.name))
+            if not target.parent.is_dir():
+                if not into_folder:
+                    return failed(f"Destination directory '{self.fs.winpath(target.parent)}' does not exist")
+                target.parent.mkdir(parents=True)
+            self._copy_file(source, target, result)
+            result["checksum"] = sha(source, "sha1")
+        if "failed" not in result:
+            result["size"] = target.stat().st_size if target.is_file() else sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+        return result
+
+    def _copy_any(self, source: pathlib.Path, target: pathlib.Path, result: Result) -> None:
+        if source.is_dir():
+            self._copy_folder(source, target, result)
+        else:
+            self._copy_file(source, target, result)
+
+    def _copy_folder(self, source: pathlib.Path, target: pathlib.Path, result: Result) -> None:
+        if not target.is_dir():
+            target.mkdir(parents=True)
+            result["changed"] = True
+        for child in sorted(source.iterdir()):
+            self._copy_any(child, target / child.name, result)
+
+    def _copy_file(self, source: pathlib.Path, target: pathlib.Path, result: Result) -> None:
+        if target.is_file() and sha(source, "sha1") == sha(target, "sha1"):
+            return
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True)
+        shutil.copy2(source, target)
+        result["changed"] = True
+
+    def _win_powershell(self, params: dict[str, t.Any]) -> Result:
+        script, parameters = params.get("script"), params.get("parameters") or {}
+        declared = _declared_parameters(script or "")
+        if script not in winhost.SCRIPTS:
+            raise ContractViolation("win_powershell: the script is not one of the constant snippets of _windows_host (no string-built scripts)")
+        if set(parameters) != set(declared):
+            raise ContractViolation(f"win_powershell: parameters {sorted(parameters)} do not match the script's param() block {sorted(declared)}")
+        for name, kind in declared.items():
+            value = parameters[name]
+            if kind == "string[]" and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+                raise ContractViolation(f"win_powershell: parameter {name} must be a list of strings, not {value!r}")
+            if kind == "string" and not isinstance(value, str):
+                raise ContractViolation(f"win_powershell: parameter {name} must be a string, not {value!r}")
+        if params.get("error_action") != "stop":
+            raise ContractViolation("win_powershell: the snippets rely on error_action 'stop'")
+        run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip}[script]
+        base: Result = {"changed": True, "result": {}, "output": [], "error": [], "host_out": "", "host_err": "", "warning": [], "verbose": [],
+                        "debug": [], "information": []}
+        try:
+            outcome = run(parameters)
+        except ScriptError as exc:
+            return {**base, "failed": True, "error": [_error_record(exc)]}
+        return {**base, **outcome}
+
+    def _ps_move(self, parameters: dict[str, t.Any]) -> Result:
+        source, target = self.fs.local(parameters["Path"]), self.fs.local(parameters["Destination"])
+        as_folder = source.is_dir()
+        if not source.exists():
+            raise ScriptError("System.IO.FileNotFoundException", f"Could not find file '{parameters['Path']}'.", _HR_FILE_NOT_FOUND)
+        if target.exists() and not (as_folder and target == source):
+            raise ScriptError("System.IO.IOException", "Cannot create a file when that file already exists.", _HR_EXISTS)
+        if not target.parent.is_dir():
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{parameters['Path']}'.", _HR_PATH_NOT_FOUND)
+        if as_folder and PureWin(parameters["Path"]).drive.casefold() != PureWin(parameters["Destination"]).drive.casefold():
+            raise ScriptError("System.IO.IOException", "Source and destination path must have identical roots. Move will not work across volumes.",
+                              _HR_COR_IO)
+        if self.fs.blocking(source, tree=True):
+            if as_folder:  # Directory.Move reports ERROR_ACCESS_DENIED as an IOException
+                raise ScriptError("System.IO.IOException", f"Access to the path '{parameters['Path']}' is denied.", _HR_ACCESS_DENIED)
+            raise ScriptError("System.IO.IOException", "The process cannot access the file because it is being used by another process.", _HR_SHARING)
+        source.rename(target)  # File.Move across volumes copies and deletes: the same outcome
+        return {"changed": True}
+
+    def _ps_volume(self, parameters: dict[str, t.Any]) -> Result:
+        drive = PureWin(parameters["Path"]).drive
+        if drive.startswith("\\\\") or not drive:
+            raise ScriptError("System.ArgumentException", 'Object must be a root directory ("C:\\") or a drive letter ("C").', _HR_ARGUMENT,
+                              call=".ctor", args=1)
+        letter = drive[0].upper()
+        if letter not in self.fs.free:
+            raise ScriptError("System.IO.DriveNotFoundException",
+                              f"Could not find the drive '{letter}:\\'. The drive might not be ready or might not be mapped.", _HR_PATH_NOT_FOUND)
+        return {"changed": False, "result": {"free_bytes": self.fs.free[letter], "volume_id": f"{letter}:\\"}}
+
+    def _ps_zip(self, parameters: dict[str, t.Any]) -> Result:
+        target = self.fs.local(parameters["Destination"])
+        if target.exists():
+            raise ScriptError("System.IO.IOException", f"The archive file {parameters['Destination']} already exists. Use the -Update parameter to "
+                              "update the existing archive file or use the -Force parameter to overwrite the existing archive file.", _HR_COR_IO)
+        sources = [self.fs.local(path) for path in parameters["Path"]]
+        for given, source in zip(parameters["Path"], sources):
+            if not source.exists():
+                raise ScriptError("System.Management.Automation.ItemNotFoundException",
+                                  f"The path '{given}' either does not exist or is not a valid file system path.", _HR_COR_IO)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for source in sources:
+                # Microsoft.PowerShell.Archive 1.0.1.0 (Windows PowerShell 5.1) writes backslashes into entry names.
+                items = [source] if source.is_file() else sorted(item for item in source.rglob("*") if item.is_file())
+                for item in items:
+                    archive.write(item, "\\".join(item.relative_to(source.parent).parts))
+        return {"changed": True}
+
+    def _win_command(self, params: dict[str, t.Any]) -> Result:
+        argv = params.get("argv")
+        if not argv:
+            raise EmulatorError("win_command: only argv is emulated")
+        program = PureWin(argv[0]).name.casefold().removesuffix(".exe")
+        if program not in self.programs:
+            return failed(f"Unhandled exception while executing module: Could not find file '{argv[0]}'.")
+        rc, stdout, stderr = self.programs[program](list(argv))
+        result = {"changed": True, "rc": rc, "stdout": stdout, "stderr": stderr, "cmd": " ".join(argv),
+                  "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines()}
+        return {**result, "failed": True, "msg": "non-zero return code"} if rc else result
+
+    def _service(self, name: str) -> FakeService | None:
+        return next((service for service in self.services if service.name.casefold() == name.casefold()), None)
+
+    def _sc_exe(self, argv: list[str]) -> tuple[int, str, str]:
+        verb, name = argv[1].lower(), argv[2]
+        service = self._service(name)
+        if service is None:
+            return 1060, "[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n", ""
+        rc = service.start() if verb == "start" else service.stop() if verb == "stop" else 87
+        texts = {1056: "An instance of the service is already running.", 1058: "The service cannot be started, either because it is disabled "
+                 "or because it has no enabled devices associated with it.", 1061: "The service cannot accept control messages at this time.",
+                 1062: "The service has not been started.", 87: "The parameter is incorrect."}
+        if rc:
+            call = "StartService" if verb == "start" else "ControlService"
+            return rc, f"[SC] {call} FAILED {rc}:\r\n\r\n{texts[rc]}\r\n\r\n", ""
+        code, label = (2, "START_PENDING") if verb == "start" else (3, "STOP_PENDING")
+        return 0, f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : {code}  {label}\r\n", ""
+
+    def _win_service_info(self, params: dict[str, t.Any]) -> Result:
+        name = params.get("name")
+        chosen = [service for service in self.services if not name or service.name.casefold() == name.casefold()]
+        if not chosen and name:
+            # Get-Service -Name: service name or display name, wildcards allowed.
+            chosen = [service for service in self.services
+                      if fnmatch.fnmatchcase(service.name.casefold(), name.casefold()) or fnmatch.fnmatchcase(service.display_name.casefold(), name.casefold())]
+        return {"changed": False, "exists": bool(chosen), "services": [service.info() for service in chosen]}
+
+    def _win_wait_for(self, params: dict[str, t.Any]) -> Result:
+        port, path, state = params.get("port"), params.get("path"), params["state"]
+        if port is not None and path is not None:
+            return failed("port and path parameter can not both be passed to win_wait_for")
+        if path is not None and state in ("stopped", "drained"):
+            return failed(f"state={state} should only be used for checking a port in the win_wait_for module")
+        if path is not None:
+            local = self.fs.local(path)
+            wanted_gone = state == "absent"
+            done = (lambda: not local.exists()) if wanted_gone else local.exists
+            what = f"timeout while waiting for file {path} to be {'absent' if wanted_gone else 'present'}"
+        elif port is not None:
+            listening = [service for service in self.services]
+            checks = {"started": lambda: any(s.listening(port) for s in listening), "present": lambda: any(s.listening(port) for s in listening),
+                      "stopped": lambda: not any(s.listening(port) for s in listening), "absent": lambda: not any(s.listening(port) for s in listening),
+                      "drained": lambda: not any(s.listening(port) and s.sessions for s in listening)}
+            done = checks[state]
+            verbs = {"started": "start listening", "present": "start listening", "stopped": "stop listening", "absent": "stop listening",
+                     "drained": "drain"}
+            what = f"timeout while waiting for {params['host']}:{port} to {verbs[state]}"
+        else:
+            time.sleep(min(params.get("delay") or 0, 1))
+            return {"changed": False, "elapsed": 0, "wait_attempts": 0}
+        return self._wait(done, params["timeout"], what)
+
+    @staticmethod
+    def _wait(done: t.Callable[[], bool], timeout: float, message: str) -> Result:
+        started, attempts = time.monotonic(), 0
+        while True:
+            attempts += 1
+            if done():
+                return {"changed": False, "elapsed": round(time.monotonic() - started, 2), "wait_attempts": attempts}
+            if time.monotonic() - started > timeout:
+                return failed(message, elapsed=round(time.monotonic() - started, 2), wait_attempts=attempts)
+            time.sleep(_POLL)
+
+    def _win_uri(self, params: dict[str, t.Any]) -> Result:
+        method = params["url_method"].upper()
+        if not re.fullmatch(r"[A-Z]+", params["url_method"]):
+            return failed("Parameter 'method' needs to be a single word in uppercase, like GET or POST.")
+        parts = urllib.parse.urlsplit(params["url"])
+        service = next((s for s in self.services if s.state == "started" and parts.port == s.control_port
+                        and parts.hostname in ("127.0.0.1", "localhost")), None)
+        base = {"changed": False, "url": params["url"], "elapsed": 0.01}
+        if service is None:
+            return failed("Unhandled exception occurred when sending web request. Exception: Unable to connect to the remote server", **base)
+        body = params.get("body")
+        if isinstance(body, str):
+            body = json.loads(body) if body else None
+        status, payload = service.control(method, parts.path, dict(params.get("headers") or {}), body)
+        content = json.dumps(payload)
+        result = {**base, "status_code": status, "msg": "OK" if status == 200 else "Error", "status_description": "OK" if status == 200 else "Error",
+                  "content_type": "application/json", "content_length": len(content)}
+        if params["return_content"]:
+            result.update(content=content, json=payload)
+        if status not in params["status_code"]:
+            return {**result, "failed": True, "msg": f"Status code of request '{status}' is not in list of valid status codes {params['status_code']}"}
+        return result
+
+    # -- community.windows ---------------------------------------------------------------------------------
+    def _win_lineinfile(self, params: dict[str, t.Any]) -> Result:
+        if params.get("regex") or params.get("insertbefore") or params.get("state") != "present" or params.get("insertafter") not in (None, "EOF"):
+            raise EmulatorError("win_lineinfile: only appending a line at EOF is emulated")
+        given, line = params["path"], params.get("line")
+        path = self.fs.local(given)
+        if path.is_dir():
+            return failed(f"Path {given} is a directory")
+        if not line:
+            return failed("line= is required with state=present")
+        newline = "\n" if params["newline"] == "unix" else "\r\n"
+        ends_with_newline = None
+        if not path.exists():
+            if not params["create"]:
+                return failed(f"Path {given} does not exist !")
+            if not path.parent.is_dir():
+                return failed(f"Unhandled exception while executing module: Could not find a part of the path '{given}'.")
+            # [System.IO.File]::WriteAllLines($path, "", $encoding): one empty line.
+            path.write_bytes(newline.encode("utf-8"))
+            ends_with_newline = False
+        text = path.read_bytes().decode("utf-8-sig")
+        lines = text.splitlines()
+        if ends_with_newline is None:
+            ends_with_newline = text.endswith(("\n", "\r"))
+        if line in lines:
+            return {"changed": False, "msg": "", "backup": ""}
+        if self.fs.blocking(path, tree=False):
+            return failed(f"Cannot write to: {given} (The process cannot access the file because it is being used by another process.)")
+        lines.append(line)
+        if ends_with_newline:
+            lines.append("")
+        path.write_bytes(newline.join(lines).encode("utf-8"))
+        return {"changed": True, "msg": "line added", "backup": ""}
+
+    def _win_unzip(self, params: dict[str, t.Any]) -> Result:
+        src, dest = params["src"], params["dest"]
+        result: Result = {"changed": False, "dest": dest, "src": src, "removed": False}
+        source, target = self.fs.local(src), self.fs.local(dest)
+        if params.get("creates") and self.fs.local(params["creates"]).exists():
+            return {**result, "skipped": True, "msg": f"The file or directory '{params['creates']}' already exists."}
+        if not source.exists():
+            return failed(f"File '{src}' does not exist.", **result)
+        target.mkdir(parents=True, exist_ok=True)
+        name = source.name.lower()
+        if name.endswith(".zip") and not params.get("recurse") and not params.get("password"):
+            return self._unzip(source, target, result)
+        if re.search(r"\.(tar|tar\.gz|tgz)$", name) and self.tar_exe:
+            with tarfile.open(source) as archive:
+                archive.extractall(target, filter="data")
+            return {**result, "changed": True}
+        return failed("PowerShellCommunityExtensions PowerShell Module (PSCX) is required for this archive type, recursive extraction, "
+                      "or password-protected archives.", **result)
+
+    def _unzip(self, source: pathlib.Path, target: pathlib.Path, result: Result) -> Result:
+        with zipfile.ZipFile(source) as archive:
+            for entry in archive.infolist():
+                destination = target.joinpath(*PureWin(entry.filename).parts)
+                if target not in destination.parents and destination != target:
+                    return failed(f"Error unzipping '{result['src']}' to '{result['dest']}'! Filename contains relative paths which would extract "
+                                  f"outside the destination: {entry.filename}", **result)
+                if entry.filename.endswith(("/", "\\")):
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                if self.fs.blocking(destination, tree=False):
+                    return failed(f"Error unzipping '{result['src']}' to '{result['dest']}'!. Method: System.IO.Compression.ZipFile, Exception: "
+                                  "The process cannot access the file because it is being used by another process.", **result)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(archive.read(entry))
+        return {**result, "changed": True}
+
+    def _win_zip(self, params: dict[str, t.Any]) -> Result:
+        src, dest = params["src"], params["dest"]
+        contents_only = src.endswith("\\*")
+        source = self.fs.local(src[:-2] if contents_only else src)
+        target = self.fs.local(dest)
+        if not source.exists():
+            return failed(f"The source file or directory '{src[:-2] if contents_only else src}' does not exist.")
+        if not dest.lower().endswith(".zip"):
+            return failed(f"The destination zip file path '{dest}' need to be zip file path.")
+        if target.exists():
+            return {"changed": False, "msg": f"The destination zip file '{dest}' already exists."}
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            if source.is_file():
+                archive.write(source, source.name)
+            else:
+                base = source if contents_only else source.parent
+                for item in sorted(source.rglob("*")):
+                    name = "/".join(item.relative_to(base).parts)
+                    if item.is_dir() and not any(item.iterdir()):
+                        archive.writestr(name + "/", b"")
+                    elif item.is_file():
+                        archive.write(item, name)
+        return {"changed": True}
+
+    def _win_wait_for_process(self, params: dict[str, t.Any]) -> Result:
+        if params["state"] != "absent" or not params.get("pid"):
+            raise EmulatorError("win_wait_for_process: only waiting for one pid to be gone is emulated (pid 0 means every process!)")
+        pid = params["pid"]
+        outcome = self._wait(lambda: not any(service.process_alive(pid) for service in self.services), params["timeout"],
+                             "Timeout while waiting for process(es) to stop")
+        outcome["matched_processes"] = [] if not outcome.get("failed") else [{"name": "server", "pid": pid}]
+        return outcome
+
+    def _win_msg(self, params: dict[str, t.Any]) -> Result:
+        result = {"changed": False, "display_seconds": params["display_seconds"], "msg": params["msg"], "wait": params["wait"]}
+        if len(params["msg"]) > 255:
+            return failed(f"msg length must be less than 256 characters, current length: {len(params['msg'])}", **result)
+        if not self.msg_exe:
+            return failed("The term 'msg.exe' is not recognized as the name of a cmdlet", **result)
+        self.console_messages.append(params["msg"])
+        return {**result, "changed": True, "rc": 0, "runtime_seconds": 0.01, "sent_localtime": time.strftime("%A, %d %B %Y %H:%M:%S")}
+
+
+def _read_only(call: Call) -> bool:
+    """Calls that can only read: the volume snippet and GET requests."""
+    if call.module == "ansible.windows.win_powershell":
+        return call.args.get("script") == winhost.VOLUME_SCRIPT
+    if call.module == "ansible.windows.win_uri":
+        return str(call.args.get("url_method", "GET")).upper() == "GET"
+    return False
+
+
+def _declared_parameters(script: str) -> dict[str, str]:
+    """Name -> type of the param() block of a snippet."""
+    match = re.match(r"\s*param\((?P<block>[^)]*)\)", script)
+    if not match:
+        raise ContractViolation("win_powershell: every snippet starts with a param() block")
+    return {name: kind.lower() for kind, name in re.findall(r"\[(string\[\]|string|int|switch)\]\$(\w+)", match["block"], re.IGNORECASE)}
+
+
+def _error_record(error: ScriptError) -> Result:
+    """An error record the way win_powershell returns it for an exception in a .NET method call."""
+    inner = {"message": error.message, "type": error.kind, "hresult": error.hresult, "help_link": None, "source": "mscorlib",
+             "inner_exception": None}
+    outer = {"message": f'Exception calling "{error.call}" with "{error.args}" argument(s): "{error.message}"',
+             "type": "System.Management.Automation.MethodInvocationException", "hresult": -2146233087, "help_link": None,
+             "source": "System.Management.Automation", "inner_exception": inner}
+    return {"output": outer["message"], "error_details": None, "exception": outer, "target_object": None,
+            "category_info": {"category": "NotSpecified", "category_id": 0, "activity": "", "reason": error.kind.rsplit(".", 1)[-1],
+                              "target_name": "", "target_type": ""},
+            "fully_qualified_error_id": error.kind.rsplit(".", 1)[-1], "script_stack_trace": "at <ScriptBlock>, <No file>: line 2",
+            "pipeline_iteration_info": [0, 0]}
+
+
+def zip_names(data: bytes) -> list[str]:
+    """The entry names of a zip held in memory."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.namelist()
