@@ -1,27 +1,265 @@
 # Copyright: (c) 2026, conaktiv.server developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The phases (real action plugins) against the emulated Windows host: the POSIX scenarios, on Windows."""
+"""The phases (the real action plugins) against the emulated Windows host: the POSIX scenarios, on Windows.
+
+The connection's shell family is powershell, so every phase drives :class:`WindowsHost`; every module
+call it makes is checked against the installed modules' argument specs (the ``emulator`` fixture fails
+the test on any violation).
+"""
 
 from __future__ import annotations
 
-from conftest import Site, install_site
+import datetime
+import json
+import time
+
+import pytest
+from conftest import BASE, Site, install_site
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, WindowsHost
+
+TEMP = f"{BASE}\\Temp_Updateordner"
+BACKUPS = f"{BASE}\\Backups"
 
 
-def test_probe(world, site, package):
-    pkg = package("2.0.0")
-    r = world.run("conaktiv.server.info", site.args())
-    print(r)
-    r = world.run("conaktiv.server.stage", {"server_path": site.server, "version": "2.0.0", "source": str(pkg)})
-    print(r)
-    r = world.run("conaktiv.server.service", {**site.args(), "state": "stopped", "max_wait": 2})
-    print(r)
-    r = world.run("conaktiv.server.swap", site.args(version="2.0.0"))
-    print(r)
-    r = world.run("conaktiv.server.service", {**site.args(), "state": "started", "start_timeout": 10})
-    print(r)
-    r = world.run("conaktiv.server.structure_update", {"control": site.args()["control"], "version": "2.0.0", "timeout": 10})
-    print(r)
-    r = world.run("conaktiv.server.swap", site.args(state="cleaned"))
-    print(r)
-    print(site.names())
-    assert 0
+def ok(result: dict) -> dict:
+    """``result`` of a phase that must have succeeded."""
+    assert not result.get("failed") and not result.get("unreachable"), result.get("msg")
+    return result
+
+
+def stage(world, site: Site, package_path, version: str = "2.0.0") -> dict:
+    return ok(world.run("conaktiv.server.stage", {"server_path": site.server, "version": version, "source": str(package_path)}))
+
+
+def stop(world, site: Site, **extra) -> dict:
+    return world.run("conaktiv.server.service", site.control(**{"state": "stopped", "max_wait": 2, "poll_interval": 1, **extra}))
+
+
+def start(world, site: Site, **extra) -> dict:
+    return world.run("conaktiv.server.service", site.control(state="started", start_timeout=10, **extra))
+
+
+def swap(world, site: Site, **extra) -> dict:
+    return world.run("conaktiv.server.swap", site.args(**extra))
+
+
+def record(site: Site) -> dict:
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return {"run_id": "run-1", "host": "conaktiv-win01", "started": now, "finished": now, "from_version": "1.0.0", "to_version": "2.0.0",
+            "outcome": "updated", "phases": [{"name": "swap", "started": now, "duration_s": 0.5, "outcome": "changed"}]}
+
+
+def full_update(world, site: Site, package) -> None:
+    """The role's order: stage, backup, drain and stop, swap, start, structure update, backup, history, cleanup."""
+    stage(world, site, package("2.0.0"))
+    ok(world.run("conaktiv.server.backup", site.args(label="pre", version="1.0.0", backup_dir=BACKUPS)))
+    ok(stop(world, site))
+    ok(swap(world, site, version="2.0.0"))
+    ok(start(world, site))
+    ok(world.run("conaktiv.server.structure_update", {"control": site.control()["control"], "version": "2.0.0", "timeout": 10, "poll_interval": 1}))
+    ok(world.run("conaktiv.server.backup", site.args(label="post", version="2.0.0", backup_dir=BACKUPS)))
+    ok(world.run("conaktiv.server.history", {"server_path": site.server, "record": record(site)}))
+    ok(swap(world, site, state="cleaned"))
+
+
+def test_full_update_sequence(world, site, package, emulator):
+    preserved = site.preserved()
+    facts = ok(world.run("conaktiv.server.info", site.args()))
+    assert facts["installed_version"] == "1.0.0" and facts["service_state"] == "running" and facts["control_state"] == "ready"
+
+    staged = stage(world, site, package("2.0.0"))
+    assert staged["changed"] and site.version(f"{TEMP}\\ConAktiv Server") == "2.0.0"
+    before = len(emulator.write_calls())
+    again = stage(world, site, package("2.0.0"))
+    assert again["changed"] is False and len(emulator.write_calls()) == before, "a re-stage of the same version only reads"
+
+    backup = ok(world.run("conaktiv.server.backup", site.args(label="pre", version="1.0.0", backup_dir=BACKUPS)))
+    assert backup["path"].startswith(f"{BACKUPS}\\ConAktiv-backup-pre-1.0.0-") and site.exists(backup["path"])
+
+    stopped = ok(stop(world, site))
+    assert stopped["changed"] and site.service.state == "stopped" and site.service.messages, "the users are told before the stop"
+
+    swapped = ok(swap(world, site, version="2.0.0"))
+    assert swapped["old_path"] == f"{site.server}_old0001" and swapped["version"] == "2.0.0"
+    assert site.version() == "2.0.0" and site.version(swapped["old_path"]) == "1.0.0"
+    assert site.preserved() == preserved and sorted(swapped["carried_over"]) == sorted(
+        ["Server Database/Preferences", "Server Database/cert.pem", "Server Database/key.pem", "Server Database/Resources/Hunspell"])
+    assert ok(swap(world, site, version="2.0.0"))["changed"] is False
+
+    started = ok(start(world, site))
+    assert started["changed"] and started["healthy"] and site.service.version == "2.0.0"
+    update = ok(world.run("conaktiv.server.structure_update", {"control": site.control()["control"], "version": "2.0.0", "timeout": 10}))
+    assert update["outcome"] == "finished" and update["structure_version"] == "2.0.0"
+    ok(world.run("conaktiv.server.backup", site.args(label="post", version="2.0.0", backup_dir=BACKUPS)))
+    ok(world.run("conaktiv.server.history", {"server_path": site.server, "record": record(site)}))
+
+    cleaned = ok(swap(world, site, state="cleaned"))
+    assert sorted(cleaned["removed"]) == sorted([f"{site.server}_old0001", TEMP])
+    assert site.names() == ["Backups", "ConAktiv Data", "ConAktiv Server", "conaktiv-update-history.jsonl"]
+    facts = ok(world.run("conaktiv.server.info", site.args()))
+    assert facts["installed_version"] == "2.0.0" and facts["old_folders"] == [] and facts["staged"] is None
+    assert [entry["to_version"] for entry in facts["history"]] == ["2.0.0"] and facts["history_warnings"] == []
+
+
+def test_rerun_after_the_update_changes_nothing(world, site, package, emulator):
+    full_update(world, site, package)
+    before, calls = site.emulator.fs.snapshot(), len(emulator.calls)
+    facts = ok(world.run("conaktiv.server.info", site.args()))
+    assert facts["installed_version"] == "2.0.0", "the role skips the update phases when the target version is installed"
+    assert ok(start(world, site))["changed"] is False
+    assert ok(swap(world, site, state="cleaned"))["changed"] is False
+    assert ok(world.run("conaktiv.server.history", {"server_path": site.server, "record": record(site)}))["changed"] is False
+    assert site.emulator.fs.snapshot() == before
+    assert not [call for call in emulator.calls[calls:] if call.changed]
+    records, warnings = parse_history(site.read(f"{BASE}\\conaktiv-update-history.jsonl"))
+    assert len(records) == 1 and not warnings
+
+
+def test_check_mode_changes_nothing(world, site, package, emulator):
+    before, calls = emulator.fs.snapshot(), len(emulator.calls)
+    assert ok(world.run("conaktiv.server.stage", {"server_path": site.server, "version": "2.0.0", "source": str(package("2.0.0"))},
+                        check_mode=True))["changed"]
+    assert ok(world.run("conaktiv.server.service", site.control(state="stopped", max_wait=1), check_mode=True))["changed"]
+    assert ok(world.run("conaktiv.server.backup", site.args(label="pre", version="1.0.0", backup_dir=BACKUPS), check_mode=True))["changed"]
+    assert site.service.state == "started" and emulator.fs.snapshot() == before
+
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    before, calls = emulator.fs.snapshot(), len(emulator.calls)
+    predicted = ok(world.run("conaktiv.server.swap", site.args(version="2.0.0"), check_mode=True))
+    assert predicted["changed"] and predicted["old_path"] == f"{site.server}_old0001" and "ConAktiv Server_old0001" in predicted["diff"]["after"]
+    assert ok(world.run("conaktiv.server.swap", site.args(state="cleaned"), check_mode=True))["changed"]
+    assert ok(world.run("conaktiv.server.service", site.control(state="started"), check_mode=True))["changed"]
+    assert emulator.fs.snapshot() == before and site.service.state == "stopped"
+    made = emulator.calls[calls:]
+    assert made and not [call.module for call in made if call in emulator.write_calls()]
+
+
+def test_rollback_after_a_failed_start(world, site, package):
+    preserved = site.preserved()
+    site.service.fail_start_versions = {"2.0.0"}
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    ok(swap(world, site, version="2.0.0"))
+    failed = start(world, site)
+    assert failed.get("failed") and "stopped again right after it was started (exit code 1067" in failed["msg"]
+
+    # The role's rescue: stop what is left, put the old folder back, start the previous version.
+    assert ok(stop(world, site, wait_for_logoff=False))["changed"] is False
+    rolled = ok(swap(world, site, state="rolled_back"))
+    assert rolled["restored_from"] == f"{site.server}_old0001" and rolled["failed_path"] == f"{site.server}_failed0001"
+    ok(start(world, site))
+    assert site.service.version == "1.0.0" and site.service.status()["state"] == "ready"
+    assert site.version() == "1.0.0" and site.version(f"{site.server}_failed0001") == "2.0.0" and site.preserved() == preserved
+    assert ok(swap(world, site, state="rolled_back"))["changed"] is False
+
+
+def test_interrupted_swap_is_resumed(world, site, package, emulator):
+    preserved = site.preserved()
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    staged_tree = f"{TEMP}\\ConAktiv Server"
+    # The connection drops right before the staged tree is moved in: the server folder is already _old0001.
+    emulator.disconnect_when(lambda module, params: module == "ansible.windows.win_powershell" and params.get("script") == MOVE_SCRIPT
+                             and params["parameters"]["Path"] == staged_tree)
+    lost = swap(world, site, version="2.0.0")
+    assert lost.get("unreachable") and "WinRM connection lost" in lost["msg"]
+    assert not site.exists(site.server) and site.exists(f"{site.server}_old0001") and site.exists(staged_tree)
+
+    resumed = ok(swap(world, site, version="2.0.0"))
+    assert resumed["resumed"] is True and resumed["old_path"] == f"{site.server}_old0001"
+    assert site.version() == "2.0.0" and site.preserved() == preserved
+    ok(start(world, site))
+    assert site.service.version == "2.0.0"
+
+
+def test_next_old_folder_number_is_found_case_insensitively(world, site, package, emulator):
+    emulator.write(f"{BASE}\\conaktiv server_OLD0003\\version.txt", "0.9.0\n")
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    swapped = ok(swap(world, site, version="2.0.0"))
+    assert swapped["old_path"] == f"{site.server}_old0004"
+    facts = ok(world.run("conaktiv.server.info", site.args()))
+    assert facts["old_folders"] == ["conaktiv server_OLD0003", "ConAktiv Server_old0004"]
+    ok(start(world, site))
+    cleaned = ok(swap(world, site, state="cleaned", keep_old=1))
+    assert cleaned["removed"] == [f"{BASE}\\conaktiv server_OLD0003", TEMP]
+    assert "ConAktiv Server_old0004" in site.names()
+
+
+def test_update_in_a_folder_with_spaces_and_umlauts(world, emulator, package):
+    site = install_site(emulator, base="D:\\Programme\\Büro Müller & Söhne")
+    preserved = site.preserved()
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    swapped = ok(swap(world, site, version="2.0.0"))
+    assert swapped["old_path"] == "D:\\Programme\\Büro Müller & Söhne\\ConAktiv Server_old0001"
+    ok(start(world, site))
+    assert site.service.version == "2.0.0" and site.preserved() == preserved
+    assert "Temp_Updateordner" in site.names()
+
+
+def test_tar_gz_package_is_staged_through_win_unzip(world, site, package):
+    stage(world, site, package("2.0.0", fmt="tar.gz"))
+    assert site.version(f"{TEMP}\\ConAktiv Server") == "2.0.0"
+
+
+def test_a_rename_refused_by_a_file_in_use_fails_clearly_and_the_server_still_starts(world, site, package, emulator, monkeypatch):
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 2.0)
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    scanner = emulator.fs.lock(f"{site.server}\\Server Database\\Logs\\server.log")  # e.g. a virus scanner or a backup agent
+    started = time.monotonic()
+    refused = swap(world, site, version="2.0.0")
+    assert refused.get("failed") and time.monotonic() - started < 5
+    assert "is still in use" in refused["msg"] and "is unchanged, so the server can still be started from it" in refused["msg"]
+    assert site.version() == "1.0.0" and not site.exists(f"{site.server}_old0001")
+    ok(start(world, site))
+    assert site.service.version == "1.0.0"
+
+    emulator.fs.locks.remove(scanner)
+    ok(stop(world, site))
+    resumed = ok(swap(world, site, version="2.0.0"))
+    assert resumed["resumed"] is True and site.version() == "2.0.0"
+
+
+def test_a_rename_is_retried_until_the_file_is_released(world, site, package, emulator, monkeypatch):
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 10.0)
+    stage(world, site, package("2.0.0"))
+    ok(stop(world, site))
+    emulator.fs.lock(f"{site.server}\\Server Database\\Logs\\server.log", release_after=2)
+    ok(swap(world, site, version="2.0.0"))
+    moves = [call for call in emulator.calls if call.args.get("script") == MOVE_SCRIPT]
+    assert len(moves) == 4, "the server folder: refused twice, then moved; then the staged tree"
+    assert site.version() == "2.0.0"
+
+
+def test_a_stop_that_hangs_ends_with_a_clear_error_in_time(world, site, monkeypatch):
+    monkeypatch.setattr(WindowsHost, "service_timeout_s", 2.0)
+    site.service.hang_on_stop = True
+    started = time.monotonic()
+    result = stop(world, site, stop_timeout=2)
+    assert time.monotonic() - started < 6
+    assert result.get("failed") and "did not stop within 2 s (still stop_pending)" in result["msg"]
+
+
+def test_a_process_that_lingers_after_the_stop_is_waited_for(world, site, package, monkeypatch):
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 0.0)  # no retries: the swap must not need them
+    site.service.linger_seconds = 1.0
+    stage(world, site, package("2.0.0"))
+    pid = site.service.pid
+    started = time.monotonic()
+    ok(stop(world, site))
+    assert time.monotonic() - started >= 1.0 and not site.service.process_alive(pid)
+    ok(swap(world, site, version="2.0.0"))
+
+
+@pytest.mark.parametrize("users, logoff", [(["anna", "ben"], True), (["carla"], False)])
+def test_drain_tells_the_users_and_waits_for_them(world, site, users, logoff):
+    site.service.sessions, site.service.logoff_on_message = list(users), logoff
+    result = ok(stop(world, site, max_wait=2, reminder_interval=1))
+    assert site.service.messages and "will be stopped" in site.service.messages[0]
+    assert result["drain"]["remaining_users"] == ([] if logoff else users)
+    assert json.dumps(result)  # the result is plain JSON, as Ansible needs it

@@ -60,7 +60,7 @@ class ScriptError(Exception):
 
     def __init__(self, kind: str, message: str, hresult: int, call: str = "Move", args: int = 2) -> None:
         super().__init__(message)
-        self.kind, self.message, self.hresult, self.call, self.args = kind, message, hresult, call, args
+        self.kind, self.message, self.hresult, self.call, self.arg_count = kind, message, hresult, call, args
 
 
 @dataclasses.dataclass
@@ -231,7 +231,9 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
             if self._fails:
                 self._state, self.exit_code, self._process_until = "stopped", 1067, now
             else:
-                self._state, self._migrated_at = "started", now + self.migration_seconds
+                # The first start of a new version runs the structure update of the user data.
+                self._state = "started"
+                self._migrated_at = now + self.migration_seconds if self.structure_version != self.version else 0.0
         if self._state == "stop_pending" and not self.hang_on_stop and now >= self._since + self.stop_seconds:
             self._state, self._process_until = "stopped", now + self.linger_seconds
         return self._state
@@ -407,9 +409,13 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         call.result.setdefault("changed", False)
         return dict(call.result)
 
-    def mutating_calls(self) -> list[Call]:
-        """Calls that changed (or could have changed) the host."""
+    def write_calls(self) -> list[Call]:
+        """Calls of modules that can change the host (whether they did or not)."""
         return [call for call in self.calls if call.changed or call.module not in READ_ONLY_MODULES and not _read_only(call)]
+
+    def changed_calls(self) -> list[Call]:
+        """Calls that reported a change."""
+        return [call for call in self.calls if call.changed]
 
     # -- ansible.windows ---------------------------------------------------------------------------------
     def _win_stat(self, params: dict[str, t.Any]) -> Result:
@@ -924,7 +930,7 @@ def _error_record(error: ScriptError) -> Result:
     """An error record the way win_powershell returns it for an exception in a .NET method call."""
     inner = {"message": error.message, "type": error.kind, "hresult": error.hresult, "help_link": None, "source": "mscorlib",
              "inner_exception": None}
-    outer = {"message": f'Exception calling "{error.call}" with "{error.args}" argument(s): "{error.message}"',
+    outer = {"message": f'Exception calling "{error.call}" with "{error.arg_count}" argument(s): "{error.message}"',
              "type": "System.Management.Automation.MethodInvocationException", "hresult": -2146233087, "help_link": None,
              "source": "System.Management.Automation", "inner_exception": inner}
     return {"output": outer["message"], "error_details": None, "exception": outer, "target_object": None,

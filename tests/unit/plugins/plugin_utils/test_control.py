@@ -23,6 +23,7 @@ class ScriptedHost:
         self.command_replies = list(commands or [])
         self.requests: list[tuple[str, str, dict[str, str], t.Any, int]] = []
         self.commands: list[list[str]] = []
+        self.probes: list[bool] = []
 
     def http(self, method: str, url: str, headers: dict[str, str], body: t.Any = None, timeout: int = 30) -> HttpResponse:
         self.requests.append((method, url, headers, body, timeout))
@@ -30,6 +31,7 @@ class ScriptedHost:
 
     def run(self, command: list[str], probe: bool = False) -> CommandResult:
         self.commands.append(command)
+        self.probes.append(probe)
         return self.command_replies.pop(0)
 
 
@@ -114,12 +116,14 @@ def test_command_status_and_sessions_parse_json():
     assert control.sessions() == ["anna", "bob"]
     assert control.sessions() == ["carl"]
     assert host.commands == [["/opt/ctl", "status"], ["/opt/ctl", "who"], ["/opt/ctl", "who"]]
+    assert host.probes == [True, True, True]  # read-only: they also run under check mode
 
 
 def test_command_message_fills_in_the_text_without_a_shell():
     control, host = command_control(CommandResult(0, "", ""), message=["/opt/ctl", "say", "--text={text}"])
     assert control.message("Bye; rm -rf / {now}") == []
     assert host.commands == [["/opt/ctl", "say", "--text=Bye; rm -rf / {now}"]]
+    assert host.probes == [False]
 
 
 def test_command_backup_returns_the_reported_path():
@@ -129,12 +133,18 @@ def test_command_backup_returns_the_reported_path():
 
 
 def test_command_failure_and_non_json_are_control_errors():
-    control, _host = command_control(CommandResult(2, "", "permission denied\n"), CommandResult(0, "Server is up", ""),
-                                     status=["/opt/ctl", "status"])
-    with pytest.raises(ControlError, match="control.status_command exited 2: permission denied"):
-        control.status()
-    with pytest.raises(ControlError, match="control.status_command did not print JSON: 'Server is up'"):
-        control.status()
+    control, _host = command_control(CommandResult(2, "", "permission denied\n"), CommandResult(0, "Anna, Bob", ""),
+                                     sessions=["/opt/ctl", "who"])
+    with pytest.raises(ControlError, match="control.sessions_command exited 2: permission denied"):
+        control.sessions()
+    with pytest.raises(ControlError, match="control.sessions_command did not print JSON: 'Anna, Bob'"):
+        control.sessions()
+
+
+@pytest.mark.parametrize("reply", [CommandResult(3, "", "not running\n"), CommandResult(0, "Server is up", ""), CommandResult(0, "{}", "")])
+def test_a_status_command_that_fails_means_not_answering(reply: CommandResult):
+    control, _host = command_control(reply, status=["/opt/ctl", "status"])
+    assert control.status() is None
 
 
 def test_command_without_the_needed_command():
@@ -147,12 +157,14 @@ def test_command_without_the_needed_command():
     assert host.commands == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _control.py Control._run fills placeholders with str.format, so a literal brace in an admin "
-                                       "command (JSON argument, find -exec {}) raises KeyError/IndexError, an uncaught traceback")
-def test_literal_braces_in_a_command_are_passed_through():
-    control, host = command_control(CommandResult(0, "", ""), message=["/opt/ctl", "say", '{"channel": "all"}', "{text}"])
+@pytest.mark.parametrize(("command", "argv"), [
+    (["/opt/ctl", "say", '{"channel": "all"}', "{text}"], ["/opt/ctl", "say", '{"channel": "all"}', "bye"]),
+    (["find", "/x", "-exec", "echo", "{}", "{text}", ";"], ["find", "/x", "-exec", "echo", "{}", "bye", ";"]),
+])
+def test_literal_braces_in_a_command_are_passed_through(command: list[str], argv: list[str]):
+    control, host = command_control(CommandResult(0, "", ""), message=command)
     control.message("bye")
-    assert host.commands == [["/opt/ctl", "say", '{"channel": "all"}', "bye"]]
+    assert host.commands == [argv]
 
 
 # -- none -----------------------------------------------------------------------------------------

@@ -31,10 +31,10 @@ class FakeAction:
 
     def _execute_module(self, module_name: str, module_args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         self.executed.append((module_name, module_args, self._task.check_mode))
-        outcome = self.results.pop(0) if self.results else {"changed": False}
+        outcome = self.results.pop(0) if self.results else None
         if isinstance(outcome, BaseException):
             raise outcome
-        return outcome
+        return outcome or {"changed": False}
 
 
 def make_runner(check_mode: bool = False, results: list[t.Any] | None = None) -> tuple[Runner, FakeAction]:
