@@ -112,8 +112,9 @@ class WindowsHost(Host):
     #: How long a rename or removal refused because a file is in use is retried, and the longest pause between tries.
     in_use_retry_s: float = 60.0
     in_use_backoff_cap_s: float = 10.0
-    #: Deadline of a service start/stop when the caller gives none; how often the state is polled at most.
+    #: Deadline of a service start/stop when the caller gives none; the first and the longest pause between two state polls.
     service_timeout_s: float = 300.0
+    service_poll_first_s: float = 0.5
     service_poll_cap_s: float = 5.0
 
     # -- file system ----------------------------------------------------------------------------
@@ -373,7 +374,7 @@ class WindowsHost(Host):
                                    "after the stop request; its files may still be in use")
 
     def _wait_service(self, name: str, wanted: str, deadline: float, limit: float) -> None:
-        delay = 0.5
+        delay = self.service_poll_first_s
         while True:
             info = self._service_info(name)
             state = str((info or {}).get("state", "absent"))

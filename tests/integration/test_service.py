@@ -175,7 +175,7 @@ def test_server_that_refuses_to_stop_fails_clearly_and_keeps_running(tmp_path, s
     result = run.task(STOP)
     assert run.status(STOP) == "failed"
     assert "stopping the ConAktiv server failed" in result["msg"] and "exited 3" in result["msg"], result["msg"]
-    assert "did not stop within 2 s" in result["msg"]
+    assert "did not stop within 2 s" in result["msg"] and result["msg"].count("exited 3") == 1
     assert site.status() == "running" and site.control("GET", "/api/status")["state"] == "ready"
 
 
@@ -208,7 +208,8 @@ def test_start_failure_is_clear(tmp_path, sim_site):
     run = run_tasks(tmp_path / "play", [service_task(sim_site, "started", name=START)])
     assert run.rc != 0
     msg = run.task(START)["msg"]
-    assert "starting the ConAktiv server failed" in msg and "exited 1" in msg and "simulated start failure" in msg, msg
+    assert msg.startswith("starting the ConAktiv server failed: the start command") and msg.count("exited 1:") == 1, msg
+    assert msg.endswith("simulated start failure (fault fail_start)"), msg
     assert sim_site.status() == "stopped" and sim_site.server_pid() is None
 
 

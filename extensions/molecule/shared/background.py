@@ -142,28 +142,30 @@ def ancestors() -> set[int]:
     return pids
 
 
-def uses_folder(pid: int, prefix: str) -> bool:
-    """Whether pid is a Python process naming a path below prefix on its command line (servers, test servers, users)."""
+def uses_folder(pid: int, prefixes: tuple[str, ...]) -> bool:
+    """Whether pid is a Python process naming a path below one of prefixes on its command line (servers, test servers)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", errors="replace").split("\0")
     except OSError:
         return False
-    # Only Python programs: a shell or an editor that merely looks at the folder is not ours to kill.
-    return os.path.basename(cmdline[0]).startswith("python") and any(part.startswith(prefix) for part in cmdline[1:])
+    # Only Python programs: a shell or an editor that merely looks at the folder is not ours to kill. "In", not
+    # "starts with": options carry paths as --root=<path>.
+    return os.path.basename(cmdline[0]).startswith("python") and any(prefix in part for part in cmdline[1:] for prefix in prefixes)
 
 
 def sweep(args: argparse.Namespace) -> dict[str, object]:
     """SIGKILL whatever still uses the folder; a survivor is an error."""
-    prefix = str(args.below.resolve()) + os.sep
+    # Both spellings: command lines carry the path as given, which may run through a symlink.
+    prefixes = tuple({os.path.abspath(args.below) + os.sep, str(args.below.resolve()) + os.sep})
     spared = ancestors()
     found = [int(entry.name) for entry in Path("/proc").iterdir()
-             if entry.name.isdigit() and int(entry.name) not in spared and uses_folder(int(entry.name), prefix)]
+             if entry.name.isdigit() and int(entry.name) not in spared and uses_folder(int(entry.name), prefixes)]
     found = [pid for pid in found if alive(pid)]
     for pid in found:
         signal_group(pid, signal.SIGKILL)
     survivors = [pid for pid in found if not wait_gone(pid, None, KILL_WAIT_S)]
     if survivors:
-        raise SystemExit(f"sweep: processes below {prefix} survived SIGKILL: {survivors}")
+        raise SystemExit(f"sweep: processes below {args.below} survived SIGKILL: {survivors}")
     return {"changed": bool(found), "killed": found}
 
 

@@ -25,6 +25,8 @@ if str(HERE) not in sys.path:
 from winemu import FakeService, WindowsEmulator  # noqa: E402
 from winharness import World  # noqa: E402
 
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import WindowsHost  # noqa: E402
+
 from conaktiv_sim.install import CUSTOM_WORDS, pem, site_settings  # noqa: E402
 from conaktiv_sim.layout import json_bytes, server_files  # noqa: E402
 from conaktiv_sim.package import build_package  # noqa: E402
@@ -95,6 +97,13 @@ def install_site(emulator: WindowsEmulator, base: str = BASE, version: str = "1.
     if running:
         service.run_now()
     return Site(emulator, base, service)
+
+
+@pytest.fixture(autouse=True)
+def fast_service_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulated service changes state within 0.1 s: poll it often (the real default is 0.5 s, over WinRM)."""
+    monkeypatch.setattr(WindowsHost, "service_poll_first_s", 0.05)
+    monkeypatch.setattr(WindowsHost, "service_poll_cap_s", 0.2)
 
 
 @pytest.fixture

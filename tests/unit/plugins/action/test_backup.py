@@ -71,8 +71,8 @@ def test_backup_name(label: str, version: str, name: str):
 def test_our_backups_are_recognised_and_sorted_by_time():
     names = ["ConAktiv-backup-pre-2.0.0-20261123-220115.zip", "other.zip", "ConAktiv-backup-post-1.0-20250101-000000.zip",
              "ConAktiv-backup-pre-1.0-2026.zip", "ConAktiv-backup-notes.txt", "conaktiv-backup-pre-1.0-20240101-000000.zip"]
-    assert [name for name, _match in backup.our_backups(names)] == ["ConAktiv-backup-post-1.0-20250101-000000.zip",
-                                                                     "ConAktiv-backup-pre-2.0.0-20261123-220115.zip"]
+    expected = ["ConAktiv-backup-post-1.0-20250101-000000.zip", "ConAktiv-backup-pre-2.0.0-20261123-220115.zip"]
+    assert [name for name, _match in backup.our_backups(names)] == expected
 
 
 # -- server method --------------------------------------------------------------------------------

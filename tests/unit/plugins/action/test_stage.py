@@ -97,7 +97,7 @@ def test_without_a_checksum_the_staged_version_is_enough(host: t.Any, make_actio
     ({"force": True}, {}),
 ])
 def test_check_mode_predicts_a_restage_without_downloading(wanted: dict[str, t.Any], staged: dict[str, t.Any], host: t.Any,
-                                                          make_action: t.Callable[..., t.Any], no_download: list[str]):
+                                                           make_action: t.Callable[..., t.Any], no_download: list[str]):
     staged_already(host, **staged)
     result = run(make_action, check_mode=True, **wanted)
     assert result["changed"] is True

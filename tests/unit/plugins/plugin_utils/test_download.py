@@ -251,7 +251,7 @@ def test_ftp_without_user_is_anonymous(tmp_path: Path, fake_ftp: type[FakeFTP]):
     ("retrbinary", EOFError(), "downloading /x.zip from ftp://h:21 failed", 3),
 ])
 def test_ftp_errors_are_mapped_and_never_show_the_password(step: str, error: BaseException, message: str, attempts: int, tmp_path: Path,
-                                                          fake_ftp: type[FakeFTP], sleeps: list[float]):
+                                                           fake_ftp: type[FakeFTP], sleeps: list[float]):
     fake_ftp.failures = {step: error}
     with pytest.raises(DownloadError) as raised:
         fetch("ftp://h/x.zip", str(tmp_path / "pkg.zip"), username="conaktiv", password=SECRET)

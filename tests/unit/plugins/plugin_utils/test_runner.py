@@ -14,6 +14,13 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import (
     CheckModeViolation, HostUnreachable, ModuleFailed, Runner)
 
 
+class Raises:
+    """A scripted outcome: ``_execute_module`` raises ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 class FakeAction:
     """The parts of an ActionBase the Runner touches; ``_execute_module`` answers from ``results``."""
 
@@ -31,10 +38,10 @@ class FakeAction:
 
     def _execute_module(self, module_name: str, module_args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         self.executed.append((module_name, module_args, self._task.check_mode))
-        outcome = self.results.pop(0) if self.results else None
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome or {"changed": False}
+        outcome = self.results.pop(0) if self.results else {"changed": False}
+        if isinstance(outcome, Raises):
+            raise outcome.error
+        return outcome
 
 
 def make_runner(check_mode: bool = False, results: list[t.Any] | None = None) -> tuple[Runner, FakeAction]:
@@ -61,7 +68,7 @@ def test_probe_runs_under_check_mode_with_check_mode_off_for_that_call_only():
 
 @pytest.mark.parametrize("error", [AnsibleConnectionFailure("broken pipe"), RuntimeError("module crashed")])
 def test_check_mode_is_restored_when_the_probe_raises(error: BaseException):
-    runner, action = make_runner(check_mode=True, results=[error])
+    runner, action = make_runner(check_mode=True, results=[Raises(error)])
     with pytest.raises((HostUnreachable, RuntimeError)):
         runner.module("ansible.builtin.stat", {"path": "/srv/x"}, probe=True)
     assert action.executed[0][2] is False
@@ -84,7 +91,7 @@ def test_the_module_gets_a_copy_of_the_arguments():
 
 
 def test_connection_failure_becomes_host_unreachable():
-    runner, _action = make_runner(results=[AnsibleConnectionFailure("ssh: connect to host srv1 port 22: Connection refused")])
+    runner, _action = make_runner(results=[Raises(AnsibleConnectionFailure("ssh: connect to host srv1 port 22: Connection refused"))])
     with pytest.raises(HostUnreachable, match="Connection refused"):
         runner.module("ansible.builtin.stat", {"path": "/x"}, probe=True)
 
