@@ -98,7 +98,9 @@ options:
         type: list
         elements: str
       status_command:
-        description: With O(service.manager=command), argv whose exit code tells the state, as LSB init scripts do (0 running, 3 stopped).
+        description:
+          - With O(service.manager=command), argv whose exit code tells the state, as LSB init scripts do
+            (0 running, 1 to 3 stopped); any other exit code fails the task.
         type: list
         elements: str
 """

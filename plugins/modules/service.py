@@ -106,6 +106,8 @@ options:
     description:
       - Seconds the server may take after the start to open O(client_port) and report C(ready) or C(migrating) on its
         control interface.
+      - With the C(command) or C(windows) managers, a server that the manager reports as stopped while the task waits
+        for its health fails the task at once instead of after the timeout.
     type: int
     default: 300
 attributes:

@@ -54,6 +54,9 @@ class Control:
         """The server's status (version, structure_version, state) or None when it does not answer."""
         if self.kind == "http":
             response = self.host.http("GET", f"{self.url}/api/status", self._headers(), timeout=self.timeout)
+            if response.status == 401:
+                # A wrong token is a configuration error, not a server that does not answer.
+                raise ControlError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
             return response.json if response.status == 200 and isinstance(response.json, dict) else None
         if self.kind == "command" and self._commands["status"]:
             # A stopped server usually makes its status command fail: that means "not answering".

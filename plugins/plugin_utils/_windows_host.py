@@ -109,8 +109,9 @@ class WindowsHost(Host):
     flavour = pathlib.PureWindowsPath
     case_insensitive = True
 
-    #: How long a rename or removal refused because a file is in use is retried, and the longest pause between tries.
+    #: How long a rename or removal refused because a file is in use is retried; the first and the longest pause between tries.
     in_use_retry_s: float = 60.0
+    in_use_backoff_first_s: float = 1.0
     in_use_backoff_cap_s: float = 10.0
     #: Deadline of a service start/stop when the caller gives none; the first and the longest pause between two state polls.
     service_timeout_s: float = 300.0
@@ -325,7 +326,7 @@ class WindowsHost(Host):
     def _retry_in_use(self, attempt: t.Callable[[], dict[str, t.Any]], what: str, module: str, aftermath: str) -> dict[str, t.Any]:
         """Run ``attempt`` until it succeeds, retrying "in use" refusals with a capped backoff until :attr:`in_use_retry_s`."""
         started = time.monotonic()
-        delay, tries = 1.0, 0
+        delay, tries = self.in_use_backoff_first_s, 0
         while True:
             tries += 1
             outcome = attempt()

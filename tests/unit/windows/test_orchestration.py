@@ -14,7 +14,7 @@ import json
 import time
 
 import pytest
-from conftest import BASE, Site, install_site
+from winsite import BASE, Site, install_site
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
 from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, WindowsHost
@@ -207,13 +207,14 @@ def test_tar_gz_package_is_staged_through_win_unzip(world, site, package):
 
 
 def test_a_rename_refused_by_a_file_in_use_fails_clearly_and_the_server_still_starts(world, site, package, emulator, monkeypatch):
-    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 2.0)
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 1.0)
+    monkeypatch.setattr(WindowsHost, "in_use_backoff_first_s", 0.25)
     stage(world, site, package("2.0.0"))
     ok(stop(world, site))
     scanner = emulator.fs.lock(f"{site.server}\\Server Database\\Logs\\server.log")  # e.g. a virus scanner or a backup agent
     started = time.monotonic()
     refused = swap(world, site, version="2.0.0")
-    assert refused.get("failed") and time.monotonic() - started < 5
+    assert refused.get("failed") and time.monotonic() - started < 3
     assert "is still in use" in refused["msg"] and "is unchanged, so the server can still be started from it" in refused["msg"]
     assert site.version() == "1.0.0" and not site.exists(f"{site.server}_old0001")
     ok(start(world, site))
@@ -227,6 +228,7 @@ def test_a_rename_refused_by_a_file_in_use_fails_clearly_and_the_server_still_st
 
 def test_a_rename_is_retried_until_the_file_is_released(world, site, package, emulator, monkeypatch):
     monkeypatch.setattr(WindowsHost, "in_use_retry_s", 10.0)
+    monkeypatch.setattr(WindowsHost, "in_use_backoff_first_s", 0.25)
     stage(world, site, package("2.0.0"))
     ok(stop(world, site))
     emulator.fs.lock(f"{site.server}\\Server Database\\Logs\\server.log", release_after=2)
@@ -234,7 +236,7 @@ def test_a_rename_is_retried_until_the_file_is_released(world, site, package, em
     ok(swap(world, site, version="2.0.0"))
     moves = [call for call in emulator.calls if call.args.get("script") == MOVE_SCRIPT and call.args["parameters"]["Path"] == site.server]
     assert [bool(call.result.get("failed")) for call in moves] == [True, True, False], "refused twice, moved at the third try"
-    assert 3.0 <= time.monotonic() - started < 6, "pauses of 1 s and 2 s between the tries"
+    assert 0.75 <= time.monotonic() - started < 3, "pauses of 0.25 s and 0.5 s between the tries"
     assert site.version() == "2.0.0"
 
 

@@ -88,7 +88,8 @@ def test_make_dir_and_remove_report_changes(host, emulator):
 
 
 def test_remove_retries_a_file_in_use_then_fails_clearly(host, emulator, monkeypatch):
-    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 1.5)
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 0.5)
+    monkeypatch.setattr(WindowsHost, "in_use_backoff_first_s", 0.2)
     emulator.write("D:\\ConAktiv\\old\\a.txt", "a")
     emulator.write("D:\\ConAktiv\\old\\b.log", "b")
     emulator.fs.lock("D:\\ConAktiv\\old\\b.log", release_after=1)
@@ -127,21 +128,23 @@ def test_rename_of_a_folder_across_drives_fails_without_retry_and_a_file_moves(h
 
 
 def test_rename_retries_with_a_capped_backoff_then_fails_clearly(host, emulator, monkeypatch):
-    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 3.5)
-    monkeypatch.setattr(WindowsHost, "in_use_backoff_cap_s", 1.5)
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 1.0)
+    monkeypatch.setattr(WindowsHost, "in_use_backoff_first_s", 0.25)
+    monkeypatch.setattr(WindowsHost, "in_use_backoff_cap_s", 0.4)
     emulator.write("D:\\ConAktiv\\ConAktiv Server\\lib\\conaktiv.jar", "jar")
     emulator.fs.lock("D:\\ConAktiv\\ConAktiv Server\\lib\\conaktiv.jar")
     started = time.monotonic()
     with pytest.raises(ModuleFailed) as refused:
         host.rename("D:\\ConAktiv\\ConAktiv Server", "D:\\ConAktiv\\ConAktiv Server_old0001")
     waited = time.monotonic() - started
-    assert 2.5 <= waited < 5, "pauses of 1 s and 1.5 s (capped), then the deadline"
+    assert 0.65 <= waited < 2, "pauses of 0.25 s and 0.4 s (0.5 capped), then the deadline"
     assert "Access to the path 'D:\\ConAktiv\\ConAktiv Server' is denied" in refused.value.msg and "tried 3 times" in refused.value.msg
     assert "Nothing was moved: D:\\ConAktiv\\ConAktiv Server is unchanged" in refused.value.msg
     assert emulator.fs.local("D:\\ConAktiv\\ConAktiv Server\\lib\\conaktiv.jar").exists()
 
 
 def test_text_files_round_trip_with_umlauts_and_a_bom(host, emulator):
+    host.make_dir("D:\\Büro Müller")
     host.write_text(f"{UMLAUT}_stage.json", '{"version": "2.0.0", "Größe": 1}\n')
     assert host.read_text(f"{UMLAUT.upper()}_STAGE.JSON") == '{"version": "2.0.0", "Größe": 1}\n'
     emulator.write("D:\\ConAktiv\\edited.txt", "\ufeffvon Hand bearbeitet".encode("utf-8"))
@@ -158,6 +161,7 @@ def test_append_line_creates_once_and_reads_back_as_history(host, emulator):
     history = "D:\\ConAktiv\\conaktiv-update-history.jsonl"
     first = '{"run_id": "a", "host": "h", "started": "2026-01-01T00:00:00+00:00", "outcome": "updated"}'
     second = first.replace('"a"', '"b"')
+    host.make_dir("D:\\ConAktiv")
     assert host.append_line(history, first) is True and host.append_line(history, first) is False and host.append_line(history, second) is True
     raw = emulator.fs.local(history).read_bytes()
     assert raw == b"\r\n" + first.encode() + b"\r\n" + second.encode(), "win_lineinfile: a created file starts with an empty line, CRLF line ends"
@@ -242,6 +246,9 @@ def test_unpack_from_a_unc_share_and_tar_packages(host, emulator, tmp_path):
 def test_make_zip_of_one_source_with_win_zip_and_of_several_with_compress_archive(host, emulator):
     emulator.write("D:\\ConAktiv\\ConAktiv Data\\records\\record-00001.json", "{}")
     emulator.write("D:\\ConAktiv\\ConAktiv Server\\Server Database\\Preferences\\settings.json", "{}")
+    with pytest.raises(ModuleFailed, match="Could not find a part of the path"):
+        host.make_zip(["D:\\ConAktiv\\ConAktiv Data"], "D:\\ConAktiv\\Backups\\one.zip")
+    host.make_dir("D:\\ConAktiv\\Backups")
     host.make_zip(["D:\\ConAktiv\\ConAktiv Data"], "D:\\ConAktiv\\Backups\\one.zip")
     assert zip_names(emulator.fs.local("D:\\ConAktiv\\Backups\\one.zip").read_bytes()) == ["ConAktiv Data/records/record-00001.json"]
     host.make_zip(["D:\\ConAktiv\\ConAktiv Data", "D:\\ConAktiv\\ConAktiv Server\\Server Database"], "D:\\ConAktiv\\Backups\\two.zip")
@@ -286,7 +293,7 @@ def test_set_service_stops_and_starts_within_the_deadline(host, site, emulator):
     host.set_service("ConAktivServer", "started", timeout=5)
     assert site.service.state == "started"
     sc_calls = [call.args["argv"] for call in emulator.calls if call.module == "ansible.windows.win_command"]
-    assert sc_calls == [["sc.exe", "stop", "ConAktivServer"], ["sc.exe", "stop", "ConAktivServer"], ["sc.exe", "start", "ConAktivServer"]]
+    assert sc_calls == [["sc.exe", "stop", "ConAktivServer"], ["sc.exe", "start", "ConAktivServer"]], "a stopped service gets no stop request"
 
 
 def test_a_hanging_stop_ends_with_a_clear_error_within_the_timeout(host, site):

@@ -405,7 +405,11 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         elif check_mode and module not in READ_ONLY_MODULES:
             call.result = {"changed": True, "msg": "check mode: the emulator changed nothing"}
         else:
-            call.result = handler(params)
+            try:
+                call.result = handler(params)
+            except ContractViolation as exc:
+                self.violations.append(str(exc))
+                raise
         call.result.setdefault("changed", False)
         return dict(call.result)
 
@@ -628,9 +632,9 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
 
     def _win_powershell(self, params: dict[str, t.Any]) -> Result:
         script, parameters = params.get("script"), params.get("parameters") or {}
-        declared = _declared_parameters(script or "")
         if script not in winhost.SCRIPTS:
             raise ContractViolation("win_powershell: the script is not one of the constant snippets of _windows_host (no string-built scripts)")
+        declared = _declared_parameters(script or "")
         if set(parameters) != set(declared):
             raise ContractViolation(f"win_powershell: parameters {sorted(parameters)} do not match the script's param() block {sorted(declared)}")
         for name, kind in declared.items():
@@ -651,17 +655,19 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return {**base, **outcome}
 
     def _ps_move(self, parameters: dict[str, t.Any]) -> Result:
+        """Directory.Move / File.Move, with their checks in .NET's order: roots, then what MoveFile reports."""
         source, target = self.fs.local(parameters["Path"]), self.fs.local(parameters["Destination"])
         as_folder = source.is_dir()
         if not source.exists():
             raise ScriptError("System.IO.FileNotFoundException", f"Could not find file '{parameters['Path']}'.", _HR_FILE_NOT_FOUND)
-        if target.exists() and not (as_folder and target == source):
-            raise ScriptError("System.IO.IOException", "Cannot create a file when that file already exists.", _HR_EXISTS)
-        if not target.parent.is_dir():
-            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{parameters['Path']}'.", _HR_PATH_NOT_FOUND)
         if as_folder and PureWin(parameters["Path"]).drive.casefold() != PureWin(parameters["Destination"]).drive.casefold():
             raise ScriptError("System.IO.IOException", "Source and destination path must have identical roots. Move will not work across volumes.",
                               _HR_COR_IO)
+        if target.exists():
+            raise ScriptError("System.IO.IOException", "Cannot create a file when that file already exists.", _HR_EXISTS)
+        if not target.parent.is_dir():
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{parameters['Destination']}'.",
+                              _HR_PATH_NOT_FOUND)
         if self.fs.blocking(source, tree=True):
             if as_folder:  # Directory.Move reports ERROR_ACCESS_DENIED as an IOException
                 raise ScriptError("System.IO.IOException", f"Access to the path '{parameters['Path']}' is denied.", _HR_ACCESS_DENIED)
@@ -685,6 +691,9 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         if target.exists():
             raise ScriptError("System.IO.IOException", f"The archive file {parameters['Destination']} already exists. Use the -Update parameter to "
                               "update the existing archive file or use the -Force parameter to overwrite the existing archive file.", _HR_COR_IO)
+        if not target.parent.is_dir():
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{parameters['Destination']}'.",
+                              _HR_PATH_NOT_FOUND)
         sources = [self.fs.local(path) for path in parameters["Path"]]
         for given, source in zip(parameters["Path"], sources):
             if not source.exists():
@@ -877,6 +886,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             return failed(f"The destination zip file path '{dest}' need to be zip file path.")
         if target.exists():
             return {"changed": False, "msg": f"The destination zip file '{dest}' already exists."}
+        if not target.parent.is_dir():
+            return failed(f"Unhandled exception while executing module: Could not find a part of the path '{dest}'.")
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             if source.is_file():
                 archive.write(source, source.name)
@@ -900,13 +911,13 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return outcome
 
     def _win_msg(self, params: dict[str, t.Any]) -> Result:
-        result = {"changed": False, "display_seconds": params["display_seconds"], "msg": params["msg"], "wait": params["wait"]}
+        result = {"changed": False, "display_seconds": params["display_seconds"], "wait": params["wait"]}
         if len(params["msg"]) > 255:
             return failed(f"msg length must be less than 256 characters, current length: {len(params['msg'])}", **result)
         if not self.msg_exe:
-            return failed("The term 'msg.exe' is not recognized as the name of a cmdlet", **result)
+            return failed("The term 'msg.exe' is not recognized as the name of a cmdlet, function, script file, or operable program.", rc=1, **result)
         self.console_messages.append(params["msg"])
-        return {**result, "changed": True, "rc": 0, "runtime_seconds": 0.01, "sent_localtime": time.strftime("%A, %d %B %Y %H:%M:%S")}
+        return {**result, "changed": True, "msg": params["msg"], "rc": 0, "runtime_seconds": 0.01, "sent_localtime": time.strftime("%A, %d %B %Y %H:%M:%S")}
 
 
 def _read_only(call: Call) -> bool:
