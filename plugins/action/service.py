@@ -7,12 +7,16 @@ from __future__ import annotations
 import time
 import typing as t
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlError
+from ansible.utils.display import Display
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlAuthError, ControlError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, drive_service, service_state
 from ansible_collections.conaktiv.server.plugins.plugin_utils._text import format_duration, render_message
+
+display = Display()
 
 DEFAULT_MESSAGE = ("The ConAktiv server will be stopped in {minutes} minutes for an update to version {version}. "
                    "Please save your work and log off.")
@@ -102,7 +106,14 @@ class ActionModule(PhaseAction):
     @staticmethod
     def _announce(control: Control, args: dict[str, t.Any], seconds_left: float) -> str:
         text = render_message(args["message"], minutes=max(0, round(seconds_left / 60)), version=args["version"])
-        control.message(text)
+        try:
+            control.message(text)
+        except ControlAuthError:
+            raise
+        except ControlError as exc:
+            # Not being able to tell the users must not block the update; the drain still waits for them.
+            display.warning(f"conaktiv.server.service: the stop message could not be sent: {exc}")
+            return f"(not sent) {text}"
         return text
 
     @staticmethod
@@ -111,6 +122,8 @@ class ActionModule(PhaseAction):
         if control.enabled:
             try:
                 return control.sessions()
+            except ControlAuthError:
+                raise
             except ControlError:
                 return None
         if args.get("client_port"):
@@ -131,8 +144,11 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"the server process is still running {args['stop_timeout']} s after the stop: {args['pid_file']} still exists")
         if args.get("client_port") and not host.wait_for_port(args["client_port"], "stopped", max(1, int(deadline - time.monotonic()))):
             raise PhaseFailed(f"port {args['client_port']} is still open {args['stop_timeout']} s after the stop")
-        if control.enabled and control.status() is not None:
-            raise PhaseFailed("the server still answers on its control interface after the stop")
+        # A control interface may close a moment after the process reported its stop.
+        while control.enabled and control.status() is not None:
+            if time.monotonic() >= deadline:
+                raise PhaseFailed(f"the server still answers on its control interface {args['stop_timeout']} s after the stop")
+            time.sleep(1)
 
     @staticmethod
     def _start(host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:

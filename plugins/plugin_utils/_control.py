@@ -31,6 +31,10 @@ class ControlError(Exception):
     """The control interface answered with an error or could not be reached."""
 
 
+class ControlAuthError(ControlError):
+    """The control interface refused the token: a configuration error, never worth waiting for."""
+
+
 class Control:
     """Client of the server's control interface on one host."""
 
@@ -56,7 +60,7 @@ class Control:
             response = self.host.http("GET", f"{self.url}/api/status", self._headers(), timeout=self.timeout)
             if response.status == 401:
                 # A wrong token is a configuration error, not a server that does not answer.
-                raise ControlError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
+                raise ControlAuthError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
             return response.json if response.status == 200 and isinstance(response.json, dict) else None
         if self.kind == "command" and self._commands["status"]:
             # A stopped server usually makes its status command fail: that means "not answering".
@@ -103,7 +107,7 @@ class Control:
         if response.status == 0:
             raise ControlError(f"the control interface at {self.url} did not answer: {response.error}")
         if response.status == 401:
-            raise ControlError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
+            raise ControlAuthError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
         if response.status >= 400 or not isinstance(response.json, dict):
             detail = response.json.get("error") if isinstance(response.json, dict) else response.json
             raise ControlError(f"{method} {path} on the control interface failed with HTTP {response.status}: {detail}")

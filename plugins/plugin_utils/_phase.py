@@ -114,6 +114,9 @@ class PhaseAction(ActionBase):
 class PhaseFailed(AnsibleActionFail):
     """A phase failure that carries extra result keys (e.g. the last log lines)."""
 
+    # The message already says what went wrong; ansible-core would append the cause's text again.
+    _include_cause_message = False
+
     def __init__(self, message: str, **extra: t.Any) -> None:
         super().__init__(message)
         self.result_extra = extra

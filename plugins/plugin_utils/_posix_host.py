@@ -82,7 +82,7 @@ class PosixHost(Host):
 
     def same_volume(self, first: str, second: str) -> bool:
         lines = self._checked_run(["df", "-P", "--", first, second], f"finding the volumes of {first} and {second}", probe=True).stdout
-        mounts = [line.split()[-1] for line in lines.strip().splitlines()[1:]]
+        mounts = [_mount_point(line) for line in lines.strip().splitlines()[1:]]
         return len(mounts) == 2 and mounts[0] == mounts[1]
 
     def free_bytes(self, path: str) -> int:
@@ -93,7 +93,7 @@ class PosixHost(Host):
             raise ModuleFailed("df", f"unexpected df output for {path}: {out!r}", {}) from exc
 
     def volume_id(self, path: str) -> str:
-        return self._checked_run(["df", "-P", "--", path], f"finding the volume of {path}", probe=True).stdout.strip().splitlines()[-1].split()[-1]
+        return _mount_point(self._checked_run(["df", "-P", "--", path], f"finding the volume of {path}", probe=True).stdout.strip().splitlines()[-1])
 
     def put_file(self, local_path: str, remote_path: str) -> None:
         self.runner.action("ansible.builtin.copy", {"src": local_path, "dest": remote_path})
@@ -155,3 +155,9 @@ class PosixHost(Host):
             except ValueError:
                 payload = None
         return HttpResponse(status=status, json=payload)
+
+
+def _mount_point(df_line: str) -> str:
+    """The "Mounted on" column of a ``df -P`` line: everything after the fifth field (it may hold spaces)."""
+    fields = df_line.split(None, 5)
+    return fields[5] if len(fields) == 6 else df_line

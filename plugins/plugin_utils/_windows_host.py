@@ -135,8 +135,8 @@ class WindowsHost(Host):
             return {}
         # win_find skips a path it has already seen (compared lower-case): ask each folder once.
         unique = list({self._key(path): path for path in paths}.values())
-        result = self.runner.module("ansible.windows.win_find", {"paths": unique, "file_type": "any", "hidden": True, "recurse": False,
-                                                                  "get_checksum": False, "follow": False}, probe=True)
+        args = {"paths": unique, "file_type": "any", "hidden": True, "recurse": False, "get_checksum": False, "follow": False}
+        result = self.runner.module("ansible.windows.win_find", args, probe=True)
         listing: dict[str, list[str]] = {}
         for item in result.get("files") or []:
             found = pathlib.PureWindowsPath(item["path"])

@@ -94,7 +94,8 @@ def test_documentation_and_implementation_agree_on_the_options_we_use(world, sit
         problems += [f"{module} was not called"] if not used else []
         for option in sorted(used):
             if option not in doc or option not in implementation.options:
-                problems.append(f"{module}.{option}: documented {option in doc}, read by {wincontract.ps1_path(module).name} {option in implementation.options}")
+                read = option in implementation.options
+                problems.append(f"{module}.{option}: documented {option in doc}, read by {wincontract.ps1_path(module).name} {read}")
                 continue
             pair = (doc[option].get("type"), implementation.options[option].get("type"))
             if pair not in SAME_TYPE and pair[0] != pair[1]:

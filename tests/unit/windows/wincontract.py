@@ -53,8 +53,7 @@ class DocFragments:
 
     def get(self, name: str) -> type | None:
         """The fragment class for ``name`` (``ansible.windows.web_request``), or None so that Ansible tries it without a variant."""
-        namespace, _, rest = name.partition(".")
-        collection, _, fragment = rest.partition(".")
+        namespace, collection, fragment = (name.split(".", 2) + ["", ""])[:3]
         package = "ansible.plugins.doc_fragments." if name.startswith("ansible.builtin.") else \
             f"ansible_collections.{namespace}.{collection}.plugins.doc_fragments."
         try:

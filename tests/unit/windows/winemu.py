@@ -135,7 +135,7 @@ class WinFS:
 
     def _anchor(self, drive: str) -> pathlib.Path:
         if drive.startswith("\\\\"):
-            host, _, share = drive[2:].partition("\\")
+            host, share = (drive[2:].split("\\", 1) + [""])[:2]
             return self.root / "unc" / host.casefold() / share.casefold()
         return self.root / f"drive_{drive[0].upper()}"
 
@@ -735,7 +735,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             call = "StartService" if verb == "start" else "ControlService"
             return rc, f"[SC] {call} FAILED {rc}:\r\n\r\n{texts[rc]}\r\n\r\n", ""
         code, label = (2, "START_PENDING") if verb == "start" else (3, "STOP_PENDING")
-        return 0, f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : {code}  {label}\r\n", ""
+        status = f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n"
+        return 0, status + f"        STATE              : {code}  {label}\r\n", ""
 
     def _win_service_info(self, params: dict[str, t.Any]) -> Result:
         name = params.get("name")
@@ -758,7 +759,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             done = (lambda: not local.exists()) if wanted_gone else local.exists
             what = f"timeout while waiting for file {path} to be {'absent' if wanted_gone else 'present'}"
         elif port is not None:
-            listening = [service for service in self.services]
+            listening = list(self.services)
             checks = {"started": lambda: any(s.listening(port) for s in listening), "present": lambda: any(s.listening(port) for s in listening),
                       "stopped": lambda: not any(s.listening(port) for s in listening), "absent": lambda: not any(s.listening(port) for s in listening),
                       "drained": lambda: not any(s.listening(port) and s.sessions for s in listening)}

@@ -52,9 +52,9 @@ class EmulatedActionMixin:
     _connection: EmulatorConnection
     _task: Task
 
-    def _execute_module(self, module_name: str | None = None, module_args: dict[str, t.Any] | None = None, tmp: str | None = None,  # pylint: disable=unused-argument
-                        task_vars: dict[str, t.Any] | None = None, persist_files: bool = False, delete_remote_tmp: bool | None = None,
-                        wrap_async: bool = False, ignore_unknown_opts: bool = False) -> dict[str, t.Any]:
+    def _execute_module(self, module_name: str | None = None, module_args: dict[str, t.Any] | None = None,  # pylint: disable=unused-argument
+                        tmp: str | None = None, task_vars: dict[str, t.Any] | None = None, persist_files: bool = False,
+                        delete_remote_tmp: bool | None = None, wrap_async: bool = False, ignore_unknown_opts: bool = False) -> dict[str, t.Any]:
         if wrap_async:
             raise EmulatorError("async module calls are not emulated")
         # Calls built by ansible.windows' own action plugins may use their modules' internal options.
@@ -127,7 +127,7 @@ class World:
         task.check_mode = check_mode
         task.diff = False
         plugin = emulated(action_class(fqcn))(task=task, connection=self.connection, play_context=PlayContext(), loader=self.loader,
-                               templar=Templar(loader=self.loader))
+                                              templar=Templar(loader=self.loader))
         # ActionBase ignores a shared_loader_obj argument; the plugins a phase starts must be emulated too.
         plugin._shared_loader_obj = EmulatedLoaders()
         return plugin
