@@ -198,6 +198,11 @@ class WindowsHost(Host):
         else:
             self.runner.action("ansible.windows.win_copy", {"src": source, "dest": target, "remote_src": True})
 
+    def same_volume(self, first: str, second: str) -> bool:
+        # What volume_id reports is the drive root (DriveInfo), so the drives decide, without a round trip. A volume
+        # mounted into a folder is not told apart; a rename across it fails at once (ERROR_NOT_SAME_DEVICE), moving nothing.
+        return pathlib.PureWindowsPath(first).drive.casefold() == pathlib.PureWindowsPath(second).drive.casefold()
+
     def free_bytes(self, path: str) -> int:
         return int(self._volume(path)["free_bytes"])
 

@@ -201,6 +201,29 @@ def test_update_in_a_folder_with_spaces_and_umlauts(world, emulator, package):
     assert "Temp_Updateordner" in site.names()
 
 
+def test_staging_on_another_drive_than_the_server_is_refused(world, site, package, emulator):
+    """With temp_folder_name the temp folder stays beside the server, so only a junction could split them: simulate C: vs D:."""
+    result = world.run("conaktiv.server.stage", {"server_path": site.server, "version": "2.0.0", "source": str(package("2.0.0")),
+                                                 "temp_folder_name": "Temp_Updateordner"})
+    assert ok(result)["changed"]
+    assert not [call for call in emulator.calls if call.args.get("script") and "DriveInfo" in call.args["script"]
+                and call.args["parameters"]["Path"] != "D:\\ConAktiv"], "the same-volume check needs no round trip"
+
+
+def test_archive_backup_and_restore_of_the_data(world, site, emulator):
+    ok(stop(world, site))
+    data = f"{BASE}\\ConAktiv Data"
+    before = site.read(f"{data}\\records\\record-00001.json")
+    made = ok(world.run("conaktiv.server.backup", site.args(method="archive", label="pre", version="1.0.0", backup_dir=BACKUPS,
+                                                            data_path=data)))
+    assert made["path"].endswith(".zip") and made["size"] > 0
+    emulator.write(f"{data}\\records\\record-00001.json", '{"migrated": true}')
+    restored = ok(world.run("conaktiv.server.backup", {**site.control(), "state": "restored", "path": made["path"], "data_path": data}))
+    assert restored["replaced_data"] == f"{data}_failed0001"
+    assert site.read(f"{data}\\records\\record-00001.json") == before
+    assert site.read(f"{data}_failed0001\\records\\record-00001.json") == '{"migrated": true}'
+
+
 def test_tar_gz_package_is_staged_through_win_unzip(world, site, package):
     stage(world, site, package("2.0.0", fmt="tar.gz"))
     assert site.version(f"{TEMP}\\ConAktiv Server") == "2.0.0"

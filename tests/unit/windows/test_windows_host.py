@@ -203,6 +203,9 @@ def test_free_bytes_and_volume_id_by_drive(host, emulator):
     emulator.fs.free["D"] = 123_456_789
     assert host.free_bytes("D:\\ConAktiv") == 123_456_789
     assert host.volume_id("D:\\ConAktiv\\ConAktiv Server") == host.volume_id("d:\\conaktiv\\Temp_Updateordner") != host.volume_id("C:\\Temp")
+    calls = len(emulator.calls)
+    assert host.same_volume("D:\\ConAktiv\\ConAktiv Server", "d:\\ConAktiv\\Temp_Updateordner")
+    assert not host.same_volume("D:\\ConAktiv\\ConAktiv Server", "C:\\Temp") and len(emulator.calls) == calls, "decided by the drives"
     share = emulator.fs.add_share("fileserver", "Pakete")
     with pytest.raises(ModuleFailed, match=r"reading the volume of .* failed: Object must be a root directory"):
         host.free_bytes(f"{share}\\x")
