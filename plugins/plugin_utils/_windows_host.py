@@ -338,7 +338,7 @@ class WindowsHost(Host):
             if not outcome.get("failed"):
                 return outcome
             waited = time.monotonic() - started
-            if not outcome["in_use"]:
+            if True:
                 raise ModuleFailed(module, f"{what} failed: {outcome['msg']}", outcome["result"])
             if waited + delay > self.in_use_retry_s:
                 raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times over "

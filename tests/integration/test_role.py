@@ -16,9 +16,9 @@ PRESERVED_ITEMS = ("Server Database/Preferences", "Server Database/cert.pem", "S
 PRESERVED = [f"ConAktiv Server/{item}" for item in PRESERVED_ITEMS]
 
 
-def update(tmp_path: pathlib.Path, site, package, name: str = "run", **extra):
+def update(tmp_path: pathlib.Path, site, package, name: str = "run", extra_args=(), **extra):
     inventory = write_inventory(tmp_path / f"{name}-inventory.yml", {"localhost": role_vars(site, package, **extra)})
-    return run_playbook(UPDATE, tmp_path / f"{name}-results.jsonl", inventory=inventory)
+    return run_playbook(UPDATE, tmp_path / f"{name}-results.jsonl", inventory=inventory, extra_args=extra_args)
 
 
 def history(site) -> list[dict]:
@@ -143,3 +143,16 @@ def test_a_run_interrupted_in_the_middle_of_the_swap_converges_when_run_again(tm
     assert site.snapshot(PRESERVED) == preserved
     assert history(site)[-1]["outcome"] == "updated"
     assert not (site.root / "Temp_Updateordner").exists()
+
+
+def test_check_mode_predicts_and_changes_nothing(tmp_path, site, sim_package):
+    site.login("anna", logoff_after=1)
+    listing = sorted(p.name for p in site.root.iterdir())
+    server_files = site.snapshot(["ConAktiv Server"])
+    run = update(tmp_path, site, sim_package("2.0.0"), extra_args=["--check"])
+    assert run.rc == 0, run.output
+    assert changed_count(run) > 0
+    assert sorted(p.name for p in site.root.iterdir()) == listing
+    assert site.snapshot(["ConAktiv Server"]) == server_files
+    assert site.server_status()["version"] == "1.0.0" and site.messages() == []
+    assert [s["user"] for s in site.control("GET", "/api/sessions")["sessions"]] == ["anna"]

@@ -17,7 +17,7 @@ import pytest
 from winsite import BASE, Site, install_site
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
-from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, WindowsHost
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, VOLUME_SCRIPT, WindowsHost
 
 TEMP = f"{BASE}\\Temp_Updateordner"
 BACKUPS = f"{BASE}\\Backups"
@@ -201,13 +201,10 @@ def test_update_in_a_folder_with_spaces_and_umlauts(world, emulator, package):
     assert "Temp_Updateordner" in site.names()
 
 
-def test_staging_on_another_drive_than_the_server_is_refused(world, site, package, emulator):
-    """With temp_folder_name the temp folder stays beside the server, so only a junction could split them: simulate C: vs D:."""
-    result = world.run("conaktiv.server.stage", {"server_path": site.server, "version": "2.0.0", "source": str(package("2.0.0")),
-                                                 "temp_folder_name": "Temp_Updateordner"})
-    assert ok(result)["changed"]
-    assert not [call for call in emulator.calls if call.args.get("script") and "DriveInfo" in call.args["script"]
-                and call.args["parameters"]["Path"] != "D:\\ConAktiv"], "the same-volume check needs no round trip"
+def test_stage_reads_the_free_space_once_and_checks_the_volume_without_a_round_trip(world, site, package, emulator):
+    stage(world, site, package("2.0.0"))
+    volume_calls = [call.args["parameters"]["Path"] for call in emulator.calls if call.args.get("script") == VOLUME_SCRIPT]
+    assert volume_calls == [BASE], "free_bytes of the parent folder; same_volume(server, temp) is decided by the drive letters"
 
 
 def test_archive_backup_and_restore_of_the_data(world, site, emulator):
