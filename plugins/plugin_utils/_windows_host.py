@@ -338,7 +338,7 @@ class WindowsHost(Host):
             if not outcome.get("failed"):
                 return outcome
             waited = time.monotonic() - started
-            if True:
+            if not outcome["in_use"]:
                 raise ModuleFailed(module, f"{what} failed: {outcome['msg']}", outcome["result"])
             if waited + delay > self.in_use_retry_s:
                 raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times over "
@@ -352,7 +352,7 @@ class WindowsHost(Host):
         services = [item for item in result.get("services") or [] if isinstance(item, dict)]
         exact = [item for item in services if str(item.get("name", "")).casefold() == name.casefold()]
         # win_service_info falls back to Get-Service -Name, which also matches the display name (and wildcards).
-        chosen = exact or (services if len(services) == 1 else [])
+        chosen = exact
         return chosen[0] if result.get("exists") and chosen else None
 
     def _sc(self, verb: str, name: str) -> None:
