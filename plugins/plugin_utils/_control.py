@@ -99,18 +99,22 @@ class Control:
         raise ControlError("the server's online backup needs control.type http, or control.backup_command")
 
     # -- internals --------------------------------------------------------------------------------
+    def _clean(self, text: str) -> str:
+        """``text`` with the token masked: module errors may echo the request, headers included."""
+        return text.replace(self._token, "********") if self._token else text
+
     def _headers(self) -> dict[str, str]:
         return {TOKEN_HEADER: self._token} if self._token else {}
 
     def _request(self, method: str, path: str, body: t.Any = None, timeout: int | None = None) -> dict[str, t.Any]:
         response = self.host.http(method, f"{self.url}{path}", self._headers(), body, timeout=timeout or self.timeout)
         if response.status == 0:
-            raise ControlError(f"the control interface at {self.url} did not answer: {response.error}")
+            raise ControlError(f"the control interface at {self.url} did not answer: {self._clean(response.error)}")
         if response.status == 401:
             raise ControlAuthError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
         if response.status >= 400 or not isinstance(response.json, dict):
             detail = response.json.get("error") if isinstance(response.json, dict) else response.json
-            raise ControlError(f"{method} {path} on the control interface failed with HTTP {response.status}: {detail}")
+            raise ControlError(self._clean(f"{method} {path} on the control interface failed with HTTP {response.status}: {detail}"))
         return response.json
 
     def _run(self, key: str, values: dict[str, str], probe: bool = False) -> str:
@@ -122,7 +126,7 @@ class Control:
             argv.append(part)
         result = self.host.run(argv, probe=probe)
         if result.rc != 0:
-            raise ControlError(f"control.{key}_command exited {result.rc}: {result.stderr.strip() or result.stdout.strip()}")
+            raise ControlError(self._clean(f"control.{key}_command exited {result.rc}: {result.stderr.strip() or result.stdout.strip()}"))
         return result.stdout
 
     def _json_command(self, key: str, values: dict[str, str], probe: bool = False) -> t.Any:

@@ -266,6 +266,8 @@ class WindowsHost(Host):
         before = self._service_info(name)
         if before is None:
             raise ServiceError(f"the Windows service {name!r} does not exist")
+        # sc.exe needs the service name; the setting may hold the display name, which win_service_info also matches.
+        name = str(before.get("name") or name)
         if state == "stopped":
             self._stop_service(name, before, deadline, limit)
             return
@@ -352,7 +354,7 @@ class WindowsHost(Host):
         services = [item for item in result.get("services") or [] if isinstance(item, dict)]
         exact = [item for item in services if str(item.get("name", "")).casefold() == name.casefold()]
         # win_service_info falls back to Get-Service -Name, which also matches the display name (and wildcards).
-        chosen = exact
+        chosen = exact or (services if len(services) == 1 else [])
         return chosen[0] if result.get("exists") and chosen else None
 
     def _sc(self, verb: str, name: str) -> None:

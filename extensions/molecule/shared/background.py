@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Background processes of a molecule scenario, tracked by pid files, so they survive between molecule steps.
 
     background.py start --pid-file F --log L [--cwd D] [--ready-file P | --ready-text T] [--timeout S] -- COMMAND ...

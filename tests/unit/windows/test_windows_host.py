@@ -299,6 +299,12 @@ def test_set_service_stops_and_starts_within_the_deadline(host, site, emulator):
     assert sc_calls == [["sc.exe", "stop", "ConAktivServer"], ["sc.exe", "start", "ConAktivServer"]], "a stopped service gets no stop request"
 
 
+def test_set_service_by_display_name_sends_the_service_name_to_sc(host, site, emulator):
+    host.set_service("ConAktiv Server", "stopped", timeout=5)
+    assert site.service.state == "stopped"
+    assert [call.args["argv"] for call in emulator.calls if call.module == "ansible.windows.win_command"] == [["sc.exe", "stop", "ConAktivServer"]]
+
+
 def test_a_hanging_stop_ends_with_a_clear_error_within_the_timeout(host, site):
     site.service.hang_on_stop = True
     started = time.monotonic()

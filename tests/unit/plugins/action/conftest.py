@@ -88,6 +88,8 @@ def make_action() -> t.Callable[..., t.Any]:
 class FakeClock:
     """A monotonic clock that only moves when something sleeps; stands in for the ``time`` module."""
 
+    MAX_SLEEPS = 10_000
+
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
         self.sleeps: list[float] = []
@@ -102,10 +104,12 @@ class FakeClock:
         return self.wall_offset + self.now
 
     def sleep(self, seconds: float) -> None:
-        """Advance instead of sleeping."""
+        """Advance instead of sleeping; a wait loop that never ends fails the test instead of hanging it."""
         assert seconds >= 0, f"negative sleep {seconds}"
         self.sleeps.append(seconds)
         self.now += seconds
+        if len(self.sleeps) > self.MAX_SLEEPS:
+            raise AssertionError(f"runaway wait loop: {len(self.sleeps)} sleeps, {self.now:.0f} s on the fake clock")
 
     def advance(self, seconds: float) -> None:
         """Let time pass without a sleep (a slow round trip)."""
