@@ -1,9 +1,12 @@
 """Project-wide pytest setup: import paths, and fixtures for the test servers and the ConAktiv simulator.
 
-Fixtures (all function-scoped, all cleaned up even when the test fails):
-  ftp_server / ftps_server                   testservers.FtpServer; put packages into `.root`; `.url`, `.user`, `.password`, `.ca_file`
+Fixtures (function-scoped unless noted; all cleaned up even when the test fails):
+  ftp_server / ftps_server                   testservers.FtpServer; put packages into `.root`; `.url`, `.user`, `.password`, `.ca_file`,
+                                             `.url_for(path, credentials=True)` for ftp://user:pass@... (quoted)
+  tls_cert (session)                         testservers.CertPair (`.cert`, `.key`) every TLS server of the run uses
   smtp_server, smtp_starttls_server,
-  smtp_auth_server, smtp_ssl_server          testservers.SmtpServer; `.port`, `.messages()`, `.wait_for_messages(n)`, `.ca_file`
+  smtp_auth_server, smtp_ssl_server          testservers.SmtpServer; `.port`, `.messages()`, `.wait_for_messages(n)`, `.ca_file`,
+                                             `.user` / `.password` (auth variant)
   sim_site                                   conaktiv_sim.testing.Site, version 1.0.0 installed in tmp_path/"site" (not started)
   sim_site_factory                           callable(name="site", **Site.install options) -> Site, for several/other sites
   sim_package                                callable(version, **build_package options) -> Path of a vendor package
@@ -78,7 +81,7 @@ def smtp_starttls_server(tmp_path: Path, tls_cert: CertPair) -> Iterator[SmtpSer
 
 @pytest.fixture
 def smtp_auth_server(tmp_path: Path) -> Iterator[SmtpServer]:
-    """SMTP that requires AUTH (PLAIN/LOGIN) with `.config.user` / `.config.password`; allowed without TLS on loopback."""
+    """SMTP that requires AUTH (PLAIN/LOGIN) with `.user` / `.password`; allowed without TLS on loopback."""
     yield from _smtp(tmp_path, SmtpConfig(user=SMTP_USER, password=f"pw-{secrets.token_hex(6)}"))
 
 

@@ -86,7 +86,7 @@ class ActionModule(PhaseAction):
         found = host.stat(made, checksum_algorithm="sha256")
         if not found.exists or found.size == 0:
             raise PhaseFailed(f"the {args['method']} backup did not produce a file at {made}")
-        removed = self._retention(host, host.parent(made), args["keep"])
+        removed = self._retention(host, host.parent(made), args["keep"], keep_path=made)
         return {"changed": True, "path": made, "size": found.size, "sha256": found.checksum, "method": args["method"],
                 "label": args["label"], "removed": removed, "msg": f"backup written to {made}"}
 
@@ -169,11 +169,12 @@ class ActionModule(PhaseAction):
         return None
 
     @staticmethod
-    def _retention(host: Host, folder: str, keep: int) -> list[str]:
+    def _retention(host: Host, folder: str, keep: int, keep_path: str) -> list[str]:
         if keep <= 0:
             return []
-        backups = our_backups(host.list_dir(folder))
-        doomed = [host.join(folder, name) for name, dummy in backups[:-keep]]
+        # The backup just made is never removed, even when a clock change sorts its name among the old ones.
+        backups = [name for name, dummy in our_backups(host.list_dir(folder)) if not host.same_name(name, host.name(keep_path))]
+        doomed = [host.join(folder, name) for name in backups[:max(0, len(backups) - (keep - 1))]]
         for path in doomed:
             host.remove(path)
         return doomed

@@ -152,6 +152,10 @@ class ActionModule(PhaseAction):
         last = journal.last("begin", "carried", "rollback_begin", "rolled_back")
         if last is not None and last["step"] == "rolled_back" and not args.get("old_folder"):
             return {"changed": False, "server_path": where.server, "msg": "the previous version is already back in place"}
+        if last is None and not args.get("old_folder") and self._has(host, listing[where.temp], where.name):
+            # The staged version is still waiting in the temporary folder: no swap happened, so there is
+            # nothing to undo (and the newest _oldNNNN is an older update's leftover, not the version to restore).
+            return {"changed": False, "server_path": where.server, "msg": "no swap happened; the server folder was not touched"}
         old_name = args.get("old_folder") or (last or {}).get("old")
         if not old_name:
             found = old_folders(where.name, names, host.case_insensitive)
@@ -161,6 +165,12 @@ class ActionModule(PhaseAction):
         old_there = self._has(host, names, old_name)
         server_there = self._has(host, names, where.name)
         resuming = last is not None and last["step"] == "rollback_begin"
+        if not old_there and last is not None and last["step"] == "begin" and server_there and \
+                self._has(host, listing[where.temp], where.name):
+            # The swap began but its first rename never happened (e.g. a file in use): nothing moved, nothing to undo.
+            if not self._task.check_mode:
+                journal.write("rolled_back", old=old_name, failed=None)
+            return {"changed": False, "server_path": where.server, "msg": "the swap had not moved anything; nothing to undo"}
         if not old_there and resuming and server_there:
             # Interrupted after the last rename: the previous version is back, only the journal entry is missing.
             if not self._task.check_mode:

@@ -34,6 +34,8 @@ def public_url(url: str) -> str:
     if parts.username is None and parts.password is None:
         return url
     netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"  # an IPv6 address keeps its brackets
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
@@ -102,6 +104,10 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
 
 def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | None, validate_certs: bool,
           ca_path: str | None, timeout: int) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None and not username:
+        username, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    url = public_url(url)  # credentials travel as basic auth, never as part of the host name
     try:
         response = open_url(url, url_username=username, url_password=password, force_basic_auth=bool(username),
                             validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)

@@ -83,15 +83,23 @@ def send(message: email.message.EmailMessage, settings: dict[str, t.Any]) -> Non
         with client:
             client.ehlo()
             if security == "starttls":
-                client.starttls(context=context)
+                try:
+                    client.starttls(context=context)
+                except smtplib.SMTPNotSupportedError as exc:
+                    raise MailError(f"the SMTP server {where} does not support STARTTLS: {exc}") from exc
                 client.ehlo()
             if settings.get("username"):
-                client.login(settings["username"], settings.get("password") or "")
+                try:
+                    client.login(settings["username"], settings.get("password") or "")
+                except smtplib.SMTPNotSupportedError as exc:
+                    raise MailError(f"the SMTP server {where} does not support AUTH: {exc}") from exc
             client.send_message(message)
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"the SMTP server {where} refused the login of {settings['username']!r}: {exc.smtp_code}") from exc
+    except MailError:
+        raise
     except smtplib.SMTPNotSupportedError as exc:
-        raise MailError(f"the SMTP server {where} does not support {'STARTTLS' if security == 'starttls' else 'AUTH'}: {exc}") from exc
+        raise MailError(f"the SMTP server {where} refused a command: {exc}") from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError(f"the SMTP server {where} refused the recipients {', '.join(exc.recipients)}") from exc
     except smtplib.SMTPException as exc:

@@ -46,7 +46,7 @@ def secrets_of(args: dict[str, t.Any], spec: dict[str, t.Any]) -> list[str]:
         if value in (None, ""):
             continue
         if option.get("no_log"):
-            found.append(str(value))
+            found.extend(str(item) for item in value if item not in (None, "")) if isinstance(value, list) else found.append(str(value))
         elif option.get("options") and isinstance(value, dict):
             found.extend(secrets_of(value, option["options"]))
     return found

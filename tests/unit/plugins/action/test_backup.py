@@ -149,8 +149,6 @@ def test_keep_zero_keeps_everything(fake_host: t.Any, make_action: t.Callable[..
     assert len(fake_host.list_dir(BACKUPS)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: backup.py _retention sorts by the name's controller-local time stamp, so after a DST fall-back "
-                                       "(or with a controller clock behind the one that made older backups) it deletes the backup just made")
 def test_retention_never_removes_the_backup_just_made(fake_host: t.Any, make_action: t.Callable[..., t.Any]):
     online_backup(fake_host)
     fake_host.add_file(f"{BACKUPS}/ConAktiv-backup-pre-1.9.0-20261123-223000.zip")  # made before the clocks went back

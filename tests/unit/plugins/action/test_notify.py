@@ -110,8 +110,6 @@ def test_a_real_connection_refusal(make_action: t.Callable[..., t.Any]):
     assert result["mail_error"] == f"cannot connect to the SMTP server 127.0.0.1:{port}: Connection refused"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _phase.py run() reports AnsibleError.message, which appends the cause chain of "
-                                       "'raise PhaseFailed(...) from exc' (notify.py): the SMTP error appears twice in msg")
 def test_the_failure_message_names_the_smtp_error_once(make_action: t.Callable[..., t.Any]):
     port = closed_port()
     result = run(make_action, smtp={"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5})

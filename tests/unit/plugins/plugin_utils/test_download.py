@@ -38,8 +38,6 @@ def test_public_url_strips_user_and_password(url: str, shown: str):
     assert public_url(url) == shown
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _download.py public_url rebuilds the netloc from parts.hostname, which drops the brackets "
-                                       "of an IPv6 literal ('ftp://::1:2121/...')")
 def test_public_url_keeps_ipv6_brackets():
     assert public_url(f"ftp://u:{SECRET}@[::1]:2121/pkg.zip") == "ftp://[::1]:2121/pkg.zip"
 
@@ -335,8 +333,6 @@ def test_http_refusals_are_not_retried_and_hide_credentials(path: str, password:
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _download.py _http passes the URL with its user-info to open_url; with source_username set "
-                                       "as well, open_url keeps 'user:pw@host' as the host name (DNS failure, retried as transient)")
 def test_http_never_hands_credentials_in_the_url_to_open_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     opened: list[str] = []
 

@@ -172,8 +172,6 @@ def test_missing_auth_without_tls_names_auth(fake_smtp: type[FakeSMTP]):
         send(message(), {**SETTINGS, "security": "none"})
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _mail.py send reports every SMTPNotSupportedError as missing STARTTLS when security is "
-                                       "starttls, also when STARTTLS worked and AUTH is what the server lacks")
 def test_missing_auth_after_starttls_names_auth(fake_smtp: type[FakeSMTP]):
     fake_smtp.failures = {"login": smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")}
     with pytest.raises(MailError) as raised:

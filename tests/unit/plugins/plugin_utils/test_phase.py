@@ -61,8 +61,6 @@ def test_empty_secrets_are_ignored(args: dict[str, t.Any]):
     assert secrets_of(args, SPEC) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _phase.py secrets_of appends str(value), so a no_log list option (history 'redact') "
-                                       "yields \"['a', 'b']\" and scrub never finds the single secrets")
 def test_each_element_of_a_secret_list_is_a_secret():
     spec = {"redact": {"type": "list", "elements": "str", "no_log": True}}
     assert sorted(secrets_of({"redact": ["hunter2", "s3cret"]}, spec)) == ["hunter2", "s3cret"]
@@ -143,8 +141,6 @@ def test_phase_failed_extras_are_merged_into_the_result():
     assert result["log_tail"] == ["a", "b"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _phase.py run() reports exc.message, which since ansible-core 2.19 appends the messages of "
-                                       "the __cause__ chain, so 'raise PhaseFailed(...) from exc' repeats the cause in msg")
 def test_the_message_of_a_chained_failure_is_not_repeated():
     def behaviour(host: Host, args: dict[str, t.Any]) -> dict[str, t.Any]:
         try:

@@ -303,12 +303,12 @@ def test_same_volume_needs_two_equal_mount_points(stdout: str, same: bool):
     assert host.same_volume("/srv/T", "/srv/ConAktiv Server") is same
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _posix_host.py same_volume/volume_id take the last whitespace-separated df field as the "
-                                       "mount point, so mount points with spaces ('/mnt/new data', '/mnt/old data') look like one volume")
 def test_mount_points_with_spaces_are_told_apart():
     stdout = "Filesystem 512-blocks Used Available Capacity Mounted on\n/dev/a 1 1 1 1% /mnt/new data\n/dev/b 1 1 1 1% /mnt/old data\n"
     host, _action = posix_host({"ansible.builtin.command": command_result(stdout=stdout)})
     assert host.same_volume("/mnt/new data/T", "/mnt/old data/S") is False
+    host, _action = posix_host({"ansible.builtin.command": command_result(stdout=stdout.rsplit("\n", 2)[0] + "\n")})
+    assert host.volume_id("/mnt/new data/T") == "/mnt/new data"
 
 
 def test_free_bytes_refuses_unexpected_df_output():
