@@ -43,6 +43,7 @@ source "$root/scripts/env.sh"
 run_step pytest python -m pytest -n 3 --junitxml="$results/pytest.xml" -o junit_family=xunit2
 run_step sanity bash scripts/sanity.sh
 run_step lint bash scripts/lint.sh
+run_step molecule bash scripts/molecule.sh
 run_step build bash scripts/build.sh
 
 # Test counts from pytest's JUnit report, as the last line: "pytest: N passed, N failed, N skipped".

@@ -84,8 +84,7 @@ class ActionModule(PhaseAction):
         deadline = started + max_wait
         users = self._sessions(host, control, args)
         messages: list[str] = []
-        if control.enabled:
-            messages.append(self._announce(control, args, max_wait))
+        self._announce(host, control, args, max_wait, messages)
         if not args["wait_for_logoff"] or users == []:
             return {"drain": {"waited_s": 0.0, "remaining_users": users or [], "messages": messages}}
         next_reminder = started + max(1, args["reminder_interval"])
@@ -95,8 +94,8 @@ class ActionModule(PhaseAction):
             who = f"{len(users)} users still logged in ({', '.join(users[:5])}{', …' if len(users) > 5 else ''})" if users \
                 else "logged-in users unknown"
             self.progress(f"{who} — {format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
-            if control.enabled and time.monotonic() >= next_reminder:
-                messages.append(self._announce(control, args, left))
+            if time.monotonic() >= next_reminder:
+                self._announce(host, control, args, left, messages)
                 next_reminder += max(1, args["reminder_interval"])
             time.sleep(min(max(1, args["poll_interval"]), max(0.0, left)))
             users = self._sessions(host, control, args)
@@ -104,8 +103,14 @@ class ActionModule(PhaseAction):
                           "timed_out": users is None or bool(users)}}
 
     @staticmethod
-    def _announce(control: Control, args: dict[str, t.Any], seconds_left: float) -> str:
+    def _announce(host: Host, control: Control, args: dict[str, t.Any], seconds_left: float, sent: list[str]) -> None:
+        """Show the stop message on the server console (where there is one) and on every client; record what went out."""
         text = render_message(args["message"], minutes=max(0, round(seconds_left / 60)), version=args["version"])
+        shown = host.message_console(text)
+        if not control.enabled:
+            if shown:
+                sent.append(text)
+            return
         try:
             control.message(text)
         except ControlAuthError:
@@ -113,8 +118,9 @@ class ActionModule(PhaseAction):
         except ControlError as exc:
             # Not being able to tell the users must not block the update; the drain still waits for them.
             display.warning(f"conaktiv.server.service: the stop message could not be sent: {exc}")
-            return f"(not sent) {text}"
-        return text
+            sent.append(f"(not sent) {text}")
+            return
+        sent.append(text)
 
     @staticmethod
     def _sessions(host: Host, control: Control, args: dict[str, t.Any]) -> list[str] | None:
@@ -136,7 +142,7 @@ class ActionModule(PhaseAction):
     def _stop(host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any]) -> None:
         deadline = time.monotonic() + args["stop_timeout"]
         try:
-            drive_service(host, settings, "stopped")
+            drive_service(host, settings, "stopped", args["stop_timeout"])
         except ValueError as exc:
             raise PhaseFailed(f"stopping the ConAktiv server failed: {exc}") from exc
         # The service manager may report "stopped" before the process is gone and its files are free.
@@ -153,7 +159,7 @@ class ActionModule(PhaseAction):
     @staticmethod
     def _start(host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
         try:
-            drive_service(host, settings, "started")
+            drive_service(host, settings, "started", args["start_timeout"])
         except ValueError as exc:
             raise PhaseFailed(f"starting the ConAktiv server failed: {exc}") from exc
 
@@ -183,6 +189,9 @@ class ActionModule(PhaseAction):
                 if status and status.get("state") in ("ready", "migrating"):
                     return {"healthy": True, "server_status": status}
                 if status and status.get("state") == "failed":
+                    if status.get("structure_version") and status.get("structure_version") != status.get("version"):
+                        # The server is up, its structure update failed: that is conaktiv.server.structure_update's verdict.
+                        return {"healthy": True, "server_status": status}
                     raise PhaseFailed(f"the server reports state 'failed': {status.get('error') or 'no reason given'}")
             if check_only:
                 return {"healthy": False, "server_status": status} if port_open else {"healthy": False}

@@ -182,8 +182,13 @@ class Host(abc.ABC):
         """``running``, ``stopped`` (or another manager state), or None when no such service exists."""
 
     @abc.abstractmethod
-    def set_service(self, name: str, state: str) -> None:
-        """Drive service ``name`` to ``started`` or ``stopped``."""
+    def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
+        """Drive service ``name`` to ``started`` or ``stopped``, failing clearly after ``timeout`` s where the manager allows."""
+
+    def message_console(self, text: str) -> bool:
+        """Show ``text`` on the server's own console; False where the host has no such thing."""
+        del text
+        return False
 
     @abc.abstractmethod
     def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:

@@ -126,7 +126,9 @@ class PosixHost(Host):
         return {"active": "running", "reloading": "running", "activating": "starting", "deactivating": "stopping"}.get(
             str(status.get("ActiveState")), "stopped")
 
-    def set_service(self, name: str, state: str) -> None:
+    def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
+        # systemd bounds a start/stop job itself (TimeoutStartSec / TimeoutStopSec of the unit).
+        del timeout
         self.runner.module("ansible.builtin.systemd_service", {"name": name, "state": state})
 
     def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:

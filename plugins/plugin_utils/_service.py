@@ -42,11 +42,11 @@ def service_state(host: Host, settings: dict[str, t.Any]) -> str:
     return "unknown"
 
 
-def drive_service(host: Host, settings: dict[str, t.Any], state: str) -> None:
+def drive_service(host: Host, settings: dict[str, t.Any], state: str, timeout: float | None = None) -> None:
     """Start or stop the server (``state``: started | stopped) and fail clearly when it refuses."""
     manager = settings["manager"]
     if manager in ("windows", "systemd"):
-        host.set_service(settings["name"], state)
+        host.set_service(settings["name"], state, timeout)
         return
     if manager == "command":
         command = settings["start_command" if state == "started" else "stop_command"]

@@ -28,7 +28,7 @@ def free_ports(count: int) -> List[int]:
     """Distinct free TCP ports on 127.0.0.1 (all held open together, then released)."""
     sockets = []
     try:
-        for _ in range(count):
+        for _index in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)

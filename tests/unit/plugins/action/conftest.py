@@ -329,7 +329,8 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         self._record("service_state", name)
         return self.services.get(name)
 
-    def set_service(self, name: str, state: str) -> None:
+    def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
+        del timeout  # the fake service obeys at once
         self._record("set_service", name, state)
         self.services[name] = "running" if state == "started" else "stopped"
 

@@ -70,8 +70,8 @@ def serve(host: t.Any, server: FakeServer) -> FakeServer:
     host.http_handler = server
     original = host.set_service
 
-    def set_service(name: str, state: str) -> None:
-        original(name, state)
+    def set_service(name: str, state: str, timeout: float | None = None) -> None:
+        original(name, state, timeout)
         server.up = state == "started"
 
     host.set_service = set_service

@@ -28,8 +28,8 @@ class ManagerHost:
         self.calls.append(("service_state", name, None))
         return self.services.get(name)
 
-    def set_service(self, name: str, state: str) -> None:
-        self.calls.append(("set_service", name, state))
+    def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
+        self.calls.append(("set_service", name, state) + ((timeout,) if timeout is not None else ()))
 
     def run(self, command: list[str], probe: bool = False) -> CommandResult:
         self.calls.append(("run", command, probe))
@@ -84,6 +84,8 @@ def test_drive_through_the_service_manager():
     host = ManagerHost()
     drive_service(as_host(host), {"manager": "windows", "name": "ConAktiv"}, "stopped")
     assert host.calls == [("set_service", "ConAktiv", "stopped")]
+    drive_service(as_host(host), {"manager": "windows", "name": "ConAktiv"}, "started", 42)
+    assert host.calls[-1] == ("set_service", "ConAktiv", "started", 42)
 
 
 @pytest.mark.parametrize(("state", "command"), [("started", ["/opt/ctl", "start"]), ("stopped", ["/opt/ctl", "stop"])])
