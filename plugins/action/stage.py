@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -13,7 +14,7 @@ import zipfile
 import tarfile
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
-    read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
+    longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import fetch, file_name, public_url
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
@@ -37,6 +38,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "free_space_margin": {"type": "float", "default": 0.1},
     "force": {"type": "bool", "default": False},
     "allow_cross_volume": {"type": "bool", "default": False},
+    "max_path_length": {"type": "int", "default": 260},
 }
 
 _UNPACK_FOLDER = ".unpack"
@@ -65,6 +67,7 @@ class ActionModule(PhaseAction):
             package = self._fetch(args, algorithm, expected, scratch, task_vars)
             digest = file_digest(package, algorithm)
             facts = self._inspect(package, args)
+            self._check_path_length(host, where, package, facts["members"], facts["top_folder"], args["max_path_length"])
             # An old or half-done staging is worthless now; removing it first also frees its space.
             self._remove_leftovers(host, where, listing[where.temp])
             self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
@@ -135,7 +138,21 @@ class ActionModule(PhaseAction):
             if compare_versions(found, args["version"]) != 0:
                 raise PhaseFailed(f"{os.path.basename(package)} contains version {found}, not the requested {args['version']}")
         files = sum(1 for member in members if member.kind == "file")
-        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members)}
+        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members}
+
+    @staticmethod
+    def _check_path_length(host: Host, where: Layout, package: str, members: list[t.Any], top: str | None, limit: int) -> None:
+        """On Windows, refuse a package whose paths would pass MAX_PATH once in place (the unpack or the server would fail)."""
+        if host.family != "windows" or limit <= 0:
+            return
+        # Measured where the files end up: in the server folder, without the archive's top folder.
+        inner = [member for member in members if not top or member.name.rstrip("/") != top]
+        stripped = [dataclasses.replace(member, name=member.name[len(top) + 1:]) if top else member for member in inner]
+        longest = longest_path(stripped, where.server)
+        if longest >= limit:
+            worst = max(stripped, key=lambda member: len(member.name))
+            raise PhaseFailed(f"{os.path.basename(package)} has paths of {longest} characters once in {where.server} "
+                              f"(limit {limit - 1}), e.g. {worst.name!r}: shorten server_path or enable long paths and raise max_path_length")
 
     @staticmethod
     def _check_room(host: Host, where: Layout, package: str, unpacked: int, margin: float) -> None:

@@ -116,6 +116,13 @@ options:
       - Stage again even when the marker says O(version) is already staged.
     type: bool
     default: false
+  max_path_length:
+    description:
+      - On Windows hosts, the package is refused before anything is copied when one of its paths, once in O(server_path),
+        would reach this many characters (the Windows MAX_PATH of 260 without long-path support).
+      - V(0) turns the check off, for hosts with long paths enabled.
+    type: int
+    default: 260
   allow_cross_volume:
     description:
       - Allow the temporary folder and the server folder to be on different volumes (the server folder is a mount point).

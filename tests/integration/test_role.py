@@ -156,3 +156,21 @@ def test_check_mode_predicts_and_changes_nothing(tmp_path, site, sim_package):
     assert site.snapshot(["ConAktiv Server"]) == server_files
     assert site.server_status()["version"] == "1.0.0" and site.messages() == []
     assert [s["user"] for s in site.control("GET", "/api/sessions")["sessions"]] == ["anna"]
+
+
+def test_a_failure_before_the_stop_leaves_the_server_running_and_is_reported(tmp_path, site, sim_package, smtp_server):
+    hook = tmp_path / "after_stop_hook.yml"
+    marker = tmp_path / "hook-ran"
+    hook.write_text(f"- name: Leave a mark\n  ansible.builtin.file:\n    path: {marker}\n    state: touch\n")
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_checksum="sha256:" + "0" * 64,
+                 conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"],
+                 conaktiv_update_before_stage_tasks_file=str(hook))
+    assert run.rc != 0
+    assert "failed in phase stage: checksum mismatch" in run.output
+    assert marker.exists(), "the before-stage hook must have run"
+    status = site.server_status()
+    assert status["version"] == "1.0.0" and status["state"] == "ready"
+    (record,) = history(site)
+    assert record["outcome"] == "failed" and record["failed_phase"] == "stage" and record["downtime_s"] is None
+    assert "failed (1.0.0 -> 2.0.0)" in smtp_server.wait_for_messages(1)[0].message["Subject"]

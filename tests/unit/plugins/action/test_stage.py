@@ -199,3 +199,21 @@ def test_different_volumes_are_refused_unless_allowed(host: t.Any, make_action: 
     assert not host.exists(STAGED) and not host.exists(MARKER)
     assert run(make_action, source=str(package), allow_cross_volume=True)["changed"] is True
     assert host.exists(MARKER)
+
+
+@pytest.mark.parametrize(("family", "limit", "refused"), [("windows", 260, True), ("windows", 0, False), ("windows", 400, False),
+                                                          ("posix", 260, False)])
+def test_paths_past_max_path_are_refused_on_windows_before_anything_is_copied(family: str, limit: int, refused: bool, host: t.Any,
+                                                                              make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    deep = "ConAktiv Server/Resources/" + "/".join(["Verzeichnis mit langem Namen"] * 9) + "/Wörterbuch.dic"
+    with zipfile.ZipFile(package, "a") as archive:
+        archive.writestr(deep, "x")
+    host.family = family
+    result = run(make_action, source=str(package), max_path_length=limit)
+    if refused:
+        assert result.get("failed") is True
+        assert "characters once in" in result["msg"] and "Wörterbuch.dic" in result["msg"]
+        assert not host.ops("put_file", "make_dir", "unpack")
+    else:
+        assert result["changed"] is True, result.get("msg")
