@@ -10,11 +10,12 @@ Paths are strings in the host's own flavour; build them with :meth:`Host.join`.
 from __future__ import annotations
 
 import abc
+import base64
 import dataclasses
 import pathlib
 import typing as t
 
-from ._runner import Runner
+from ._runner import ModuleFailed, Runner
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Host(abc.ABC):
     family: str = ""
     flavour: type[pathlib.PurePath] = pathlib.PurePosixPath
     case_insensitive: bool = False
+    # The modules behind the operations that take the same arguments on every platform.
+    slurp_module: str = "ansible.builtin.slurp"
+    lineinfile_module: str = "ansible.builtin.lineinfile"
+    copy_action: str = "ansible.builtin.copy"
+    text_encoding: str = "utf-8"
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
@@ -122,17 +128,23 @@ class Host(abc.ABC):
     def rename(self, source: str, target: str) -> None:
         """Rename ``source`` to ``target`` on the same volume; ``target`` must not exist."""
 
-    @abc.abstractmethod
     def read_text(self, path: str) -> str | None:
         """The UTF-8 text of a file, or None when it does not exist."""
+        result = self.runner.module(self.slurp_module, {"src": path}, probe=True, allow_failure=True)
+        if result.get("failed"):
+            if "not found" in str(result.get("msg", "")).lower():
+                return None
+            raise ModuleFailed(self.slurp_module, str(result.get("msg")), result)
+        return base64.b64decode(result["content"]).decode(self.text_encoding)
 
-    @abc.abstractmethod
     def write_text(self, path: str, text: str) -> None:
         """Write ``text`` to ``path`` (replaces the file). Several round trips (transfers)."""
+        self.runner.action(self.copy_action, {"content": text, "dest": path})
 
-    @abc.abstractmethod
     def append_line(self, path: str, line: str) -> bool:
         """Append one line to a text file, creating it when missing; False when that exact line is already there."""
+        result = self.runner.module(self.lineinfile_module, {"path": path, "line": line, "insertafter": "EOF", "create": True})
+        return bool(result.get("changed"))
 
     @abc.abstractmethod
     def copy_tree(self, source: str, target: str) -> None:

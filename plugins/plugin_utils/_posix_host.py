@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import pathlib
 import typing as t
@@ -52,21 +51,6 @@ class PosixHost(Host):
     def rename(self, source: str, target: str) -> None:
         # No module renames; mv within one volume is an atomic rename(2). -- ends option parsing.
         self._checked_run(["mv", "--", source, target], f"renaming {source} to {target}")
-
-    def read_text(self, path: str) -> str | None:
-        result = self.runner.module("ansible.builtin.slurp", {"src": path}, probe=True, allow_failure=True)
-        if result.get("failed"):
-            if "not found" in str(result.get("msg", "")).lower():
-                return None
-            raise ModuleFailed("ansible.builtin.slurp", str(result.get("msg")), result)
-        return base64.b64decode(result["content"]).decode("utf-8")
-
-    def write_text(self, path: str, text: str) -> None:
-        self.runner.action("ansible.builtin.copy", {"content": text, "dest": path})
-
-    def append_line(self, path: str, line: str) -> bool:
-        result = self.runner.module("ansible.builtin.lineinfile", {"path": path, "line": line, "insertafter": "EOF", "create": True})
-        return bool(result.get("changed"))
 
     def copy_tree(self, source: str, target: str) -> None:
         # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.

@@ -12,7 +12,6 @@ See ``docs/windows.md``.
 
 from __future__ import annotations
 
-import base64
 import json
 import pathlib
 import time
@@ -108,6 +107,12 @@ class WindowsHost(Host):
     family = "windows"
     flavour = pathlib.PureWindowsPath
     case_insensitive = True
+    slurp_module = "ansible.windows.slurp"
+    # win_lineinfile writes CRLF line ends; unlike lineinfile it does not create missing parent folders.
+    lineinfile_module = "community.windows.win_lineinfile"
+    copy_action = "ansible.windows.win_copy"
+    # Windows editors often save UTF-8 with a byte order mark.
+    text_encoding = "utf-8-sig"
 
     #: How long a rename or removal refused because a file is in use is retried; the first and the longest pause between tries.
     in_use_retry_s: float = 60.0
@@ -167,23 +172,6 @@ class WindowsHost(Host):
 
         self._retry_in_use(attempt, f"renaming {source} to {target}", "ansible.windows.win_powershell",
                            f"Nothing was moved: {source} is unchanged, so the server can still be started from it.")
-
-    def read_text(self, path: str) -> str | None:
-        result = self.runner.module("ansible.windows.slurp", {"src": path}, probe=True, allow_failure=True)
-        if result.get("failed"):
-            if "not found" in str(result.get("msg", "")).lower():
-                return None
-            raise ModuleFailed("ansible.windows.slurp", str(result.get("msg")), result)
-        # Windows editors often save UTF-8 with a byte order mark.
-        return base64.b64decode(result["content"]).decode("utf-8-sig")
-
-    def write_text(self, path: str, text: str) -> None:
-        self.runner.action("ansible.windows.win_copy", {"content": text, "dest": path})
-
-    def append_line(self, path: str, line: str) -> bool:
-        # win_lineinfile writes CRLF line ends; unlike lineinfile it does not create missing parent folders.
-        result = self.runner.module("community.windows.win_lineinfile", {"path": path, "line": line, "insertafter": "EOF", "create": True})
-        return bool(result.get("changed"))
 
     def copy_tree(self, source: str, target: str) -> None:
         # win_copy (remote_src) copies a folder *into* dest unless src ends in a backslash, which copies only its
