@@ -80,7 +80,10 @@ class ActionModule(PhaseAction):
         listing = host.list_dirs([where.parent, where.temp] + parents)
         preserved = {item: any(host.same_name(host.name(host.join(where.server, item)), name)
                                for name in listing[host.parent(host.join(where.server, item))]) for item in items}
-        marker = host.read_text(where.stage_marker) if host.name(where.stage_marker) in listing[where.temp] else None
+        # A marker without its tree is a staging that was already swapped in (or damaged): nothing is staged.
+        staged_there = all(any(host.same_name(name, host.name(path)) for name in listing[where.temp])
+                           for path in (where.stage_marker, where.staged_tree))
+        marker = host.read_text(where.stage_marker) if staged_there else None
         return {"preserved": preserved, "staged": _staged(marker), "temp_path": where.temp,
                 "old_folders": old_folders(where.name, listing[where.parent], host.case_insensitive)}
 

@@ -51,8 +51,9 @@ def test_swap_moves_the_staged_version_in_and_carries_the_preserved_items(tmp_pa
     assert old.stat().st_ino == old_inode and (old / "version.txt").read_text().strip() == "1.0.0"
     assert preserved_snapshot(sim_site.server_dir) == before
     assert "ConAktiv Server_old0001" in run.output  # the diff names what moves
-    again = run_tasks(tmp_path / "play", [swap_task(sim_site)])
+    again = run_tasks(tmp_path / "play", [swap_task(sim_site), {"name": "info", "conaktiv.server.info": {"server_path": str(sim_site.server_dir)}}])
     assert again.rc == 0 and again.task(SWAP)["changed"] is False
+    assert again.task("info")["staged"] is None and again.task("info")["installed_version"] == "2.0.0"
     sim_site.start()
     assert sim_site.control("GET", "/api/status")["version"] == "2.0.0"
 
