@@ -68,8 +68,8 @@ class ActionModule(PhaseAction):
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
         listing = host.list_dirs([where.parent, where.temp])
-        journal_name = host.name(where.swap_journal)
-        journal = Journal(host, where.swap_journal, host.read_text(where.swap_journal) if journal_name in listing[where.temp] else None)
+        has_journal = self._has(host, listing[where.temp], host.name(where.swap_journal))
+        journal = Journal(host, where.swap_journal, host.read_text(where.swap_journal) if has_journal else None)
         state = args["state"]
         if state == "cleaned":
             return self._cleanup(host, where, args, listing, journal)
