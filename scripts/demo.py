@@ -79,7 +79,34 @@ def run_update(work: pathlib.Path, inventory_file: pathlib.Path) -> int:
                ANSIBLE_RETRY_FILES_ENABLED="false")
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory_file), "conaktiv.server.update"]
     print("$ " + " ".join(command), flush=True)
-    return subprocess.run(command, env=env, check=False, stdin=subprocess.DEVNULL).returncode
+    # Its own process group, so that an interrupted demo can stop the playbook with all its workers
+    # before the work folder is removed.
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return process.wait()
+    except BaseException:
+        _stop_group(process)
+        raise
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Terminate a process group, then kill what is left after a grace period."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; give its workers a moment, then make sure none is left.
+        time.sleep(0.5)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
 
 
 def _keep_going(action: object) -> None:
