@@ -37,13 +37,18 @@ def site(sim_site_factory):
     return site
 
 
-def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_path, site, sim_package, smtp_server):
+def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_path, site, sim_package, smtp_auth_server, ftp_server):
     site.login("anna", "ben", logoff_after=2)
     preserved = site.snapshot(PRESERVED)
     package = sim_package("2.0.0")
-    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
-    run = update(tmp_path, site, package, conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"])
+    (ftp_server.root / package.name).write_bytes(package.read_bytes())
+    smtp = {"host": "127.0.0.1", "port": smtp_auth_server.port, "security": "none",
+            "username": smtp_auth_server.config.user, "password": smtp_auth_server.config.password}
+    source = {"conaktiv_update_source": f"{ftp_server.url}{package.name}", "conaktiv_update_source_username": ftp_server.user,
+              "conaktiv_update_source_password": ftp_server.password}
+    run = update(tmp_path, site, package, conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"], **source)
     assert run.rc == 0, run.output
+    smtp_server = smtp_auth_server
     status = site.server_status()
     assert status["version"] == "2.0.0" and status["structure_version"] == "2.0.0" and status["state"] == "ready"
     assert site.snapshot(PRESERVED) == preserved
@@ -57,8 +62,11 @@ def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_pat
     assert record["downtime_s"] > 0 and {b["label"] for b in record["backups"]} == {"pre", "post"}
     (mail,) = smtp_server.wait_for_messages(1)
     assert "updated (1.0.0 -> 2.0.0)" in mail.message["Subject"]
-    assert site.token not in run.output and site.token not in mail.raw.decode() and site.token not in json.dumps(record)
-    again = update(tmp_path, site, package, name="again")
+    for secret in (site.token, ftp_server.password, smtp_auth_server.config.password):
+        assert secret not in run.output and secret not in mail.raw.decode() and secret not in json.dumps(record)
+    again = update(tmp_path, site, package, name="again", extra_args=["-vvv"], **source)
+    for secret in (site.token, ftp_server.password):
+        assert secret not in again.output
     assert again.rc == 0, again.output
     assert changed_count(again) == 0, [e["task"] for e in again.results if e["result"].get("changed")]
     assert len(history(site)) == 1
