@@ -39,6 +39,7 @@ fi
 # shellcheck source=scripts/env.sh
 source "$root/scripts/env.sh"
 
+run_step testhosts bash scripts/test-hosts.sh
 # Three workers: the integration tests mostly wait on servers and ansible-playbook, so they overlap well on 2 cores.
 run_step pytest python -m pytest -n 3 --junitxml="$results/pytest.xml" -o junit_family=xunit2
 run_step sanity bash scripts/sanity.sh
