@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import base64
 import dataclasses
+import json
 import pathlib
 import typing as t
 
@@ -45,6 +46,20 @@ class HttpResponse:
     status: int
     json: t.Any
     error: str = ""
+
+
+def http_response(result: dict[str, t.Any], status_key: str) -> HttpResponse:
+    """An :class:`HttpResponse` from the result of ``uri`` / ``win_uri`` (whose status key differs)."""
+    status = int(result.get(status_key) or 0)
+    if status <= 0:
+        return HttpResponse(status=0, json=None, error=str(result.get("msg", "no connection")))
+    payload = result.get("json")
+    if payload is None and result.get("content"):
+        try:
+            payload = json.loads(result["content"])
+        except ValueError:
+            payload = None
+    return HttpResponse(status=status, json=payload)
 
 
 class Host(abc.ABC):

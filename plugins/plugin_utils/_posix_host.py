@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 import typing as t
 
-from ._host import CommandResult, Host, HttpResponse, PathStat
+from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
 from ._runner import ModuleFailed
 
 
@@ -131,16 +130,7 @@ class PosixHost(Host):
         if body is not None:
             args.update(body=body, body_format="json")
         result = self.runner.module("ansible.builtin.uri", args, probe=method == "GET", allow_failure=True)
-        status = int(result.get("status") or 0)
-        if status <= 0:
-            return HttpResponse(status=0, json=None, error=str(result.get("msg", "no connection")))
-        payload = result.get("json")
-        if payload is None and result.get("content"):
-            try:
-                payload = json.loads(result["content"])
-            except ValueError:
-                payload = None
-        return HttpResponse(status=status, json=payload)
+        return http_response(result, "status")
 
 
 def _mount_point(df_line: str) -> str:

@@ -17,7 +17,7 @@ import pathlib
 import time
 import typing as t
 
-from ._host import CommandResult, Host, HttpResponse, PathStat
+from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
 from ._runner import ModuleFailed
 from ._service import ServiceError
 
@@ -283,16 +283,7 @@ class WindowsHost(Host):
             # Sent as text: win_uri would turn a dict into JSON with ConvertTo-Json, which reshapes some values.
             args.update(body=json.dumps(body), content_type="application/json")
         result = self.runner.module("ansible.windows.win_uri", args, probe=method == "GET", allow_failure=True)
-        status = int(result.get("status_code") or 0)
-        if status <= 0:
-            return HttpResponse(status=0, json=None, error=str(result.get("msg", "no connection")))
-        payload = result.get("json")
-        if payload is None and result.get("content"):
-            try:
-                payload = json.loads(result["content"])
-            except ValueError:
-                payload = None
-        return HttpResponse(status=status, json=payload)
+        return http_response(result, "status_code")
 
     def message_console(self, text: str, display_seconds: int = 60) -> bool:
         """Show ``text`` in every session on the host (msg.exe through win_msg); False when it could not be shown.
