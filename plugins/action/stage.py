@@ -20,7 +20,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._download import f
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
-from ansible_collections.conaktiv.server.plugins.plugin_utils._version import compare_versions
+from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **COMMON_SPEC,
@@ -135,7 +135,7 @@ class ActionModule(PhaseAction):
         version_member = prefix + args["version_file"]
         if args["version_file"] and version_member in names:
             found = _read_member(package, version_member).strip()
-            if compare_versions(found, args["version"]) != 0:
+            if not versions_match(found, args["version"]):
                 raise PhaseFailed(f"{os.path.basename(package)} contains version {found}, not the requested {args['version']}")
         files = sum(1 for member in members if member.kind == "file")
         return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members}

@@ -12,7 +12,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Co
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
-from ansible_collections.conaktiv.server.plugins.plugin_utils._version import compare_versions
+from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
@@ -120,7 +120,7 @@ class ActionModule(PhaseAction):
         seen.update(state=status.get("state"), server_version=status.get("version"), structure_version=status.get("structure_version"))
         if status.get("state") == "failed":
             return {**seen, "outcome": "failed", "error": status.get("error")}
-        version_ok = status.get("version") is not None and compare_versions(str(status["version"]), args["version"]) == 0
+        version_ok = status.get("version") is not None and versions_match(str(status["version"]), args["version"])
         if status.get("state") == "ready" and version_ok:
             return {**seen, "outcome": "finished"}
         if status.get("state") == "ready" and not version_ok:

@@ -11,12 +11,12 @@ import dataclasses
 import typing as t
 
 from ._control import CONTROL_SPEC
+from ._history import HISTORY_FILE_NAME
 from ._host import Host
 from ._naming import TEMP_FOLDER_NAME, validate_folder_name
 
 STAGE_MARKER_NAME = "stage.json"
 SWAP_JOURNAL_NAME = "swap-journal.jsonl"
-HISTORY_FILE_NAME = "conaktiv-update-history.jsonl"
 
 SERVICE_SPEC: dict[str, t.Any] = {
     "manager": {"type": "str", "choices": ["windows", "systemd", "command", "none"], "default": "none"},

@@ -67,6 +67,13 @@ def test_migrating_then_ready(fake_host: t.Any, fake_clock: t.Any, make_action: 
     assert fake_clock.sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
+def test_a_build_number_reported_by_the_server_still_matches(fake_host: t.Any, fake_clock: t.Any, make_action: t.Callable[..., t.Any]):
+    fake_host.http_handler = StatusScript({"state": "ready", "version": "2.0.0 Build 4711", "structure_version": 42})
+    result = run(make_action, control=CONTROL)
+    assert "failed" not in result, result.get("msg")
+    assert result["outcome"] == "finished"
+
+
 def test_ready_with_the_wrong_version_is_a_failure(fake_host: t.Any, fake_clock: t.Any, make_action: t.Callable[..., t.Any]):
     fake_host.http_handler = StatusScript({"state": "ready", "version": "1.0.0"})
     result = run(make_action, control=CONTROL)
