@@ -25,7 +25,15 @@ _CHUNK = 1024 * 1024
 
 
 class DownloadError(ValueError):
-    """The package could not be fetched; the message names source and reason, never a secret."""
+    """The package could not be fetched; the message names source and reason, never a secret.
+
+    ``transient`` is set where the error is raised: connection trouble is worth another try,
+    a refusal (login, missing file, certificate, HTTP 4xx) is not.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def public_url(url: str) -> str:
@@ -77,7 +85,7 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
         try:
             client.connect(host, port)
         except (OSError, ftplib.Error) as exc:
-            raise DownloadError(f"cannot connect to {where}: {exc}") from exc
+            raise DownloadError(f"cannot connect to {where}: {exc}", transient=True) from exc
         try:
             client.login(user, secret)  # FTP_TLS.login() sends AUTH TLS first (explicit TLS)
         except ssl.SSLError as exc:
@@ -94,7 +102,8 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
     except (OSError, EOFError, ftplib.Error) as exc:
         if isinstance(exc, DownloadError):
             raise
-        raise DownloadError(f"downloading {path} from {where} failed: {exc}") from exc
+        # Temporary FTP replies (4xx), dropped connections and timeouts.
+        raise DownloadError(f"downloading {path} from {where} failed: {exc}", transient=True) from exc
     finally:
         try:
             client.quit()
@@ -113,9 +122,12 @@ def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | N
                             validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
         shutil.copyfileobj(response, dest, _CHUNK)
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"downloading {public_url(url)} failed: HTTP {exc.code} {exc.reason}") from exc
+        raise DownloadError(f"downloading {public_url(url)} failed: HTTP {exc.code} {exc.reason}",
+                            transient=exc.code >= 500 or exc.code in (408, 429)) from exc
     except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
-        raise DownloadError(f"downloading {public_url(url)} failed: {getattr(exc, 'reason', exc)}") from exc
+        reason = getattr(exc, "reason", exc)
+        raise DownloadError(f"downloading {public_url(url)} failed: {reason}",
+                            transient=not isinstance(reason, ssl.SSLError) and not isinstance(exc, ssl.SSLError)) from exc
 
 
 def fetch(source: str, target: str, *, username: str | None = None, password: str | None = None, validate_certs: bool = True,
@@ -147,16 +159,10 @@ def fetch(source: str, target: str, *, username: str | None = None, password: st
             os.replace(partial, target)
             return
         except DownloadError as exc:
-            if attempt == attempts or not _transient(exc):
+            if attempt == attempts or not exc.transient:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
-
-
-def _transient(exc: DownloadError) -> bool:
-    """Connection trouble is worth a retry; refusals are not."""
-    text = str(exc)
-    return not any(marker in text for marker in ("login", "HTTP 4", " 550", "TLS handshake", "does not exist"))

@@ -110,7 +110,8 @@ class ScriptedTransfer:
         self.attempts += 1
         dest.write(b"partial")
         if self.errors:
-            raise DownloadError(self.errors.pop(0))
+            error = self.errors.pop(0)
+            raise DownloadError(error, transient=error not in REFUSALS)
         dest.write(b" and the rest")
 
 
