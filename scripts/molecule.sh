@@ -4,8 +4,9 @@
 # this checkout, and the scenarios set `prerun: false`, so nothing is installed into ~/.ansible.
 #   bash scripts/molecule.sh               all scenarios
 #   bash scripts/molecule.sh rollback      only the named ones
-# Each scenario's ephemeral directory is .cache/molecule/<name>. After a scenario, any process still running from it
-# is killed and the scenario counts as failed: no process may outlive a scenario. Every scenario runs even when an
+# Each scenario's ephemeral directory is .cache/molecule/<name>. After a scenario, any process a pid file there still
+# records is ended and the scenario counts as failed (no process may outlive a scenario); a process nobody recorded
+# fails it too, and is reported, not killed. Every scenario runs even when an
 # earlier one failed; the exit status is non-zero when any failed. The last lines are a summary with durations.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,7 +55,7 @@ for name in "${scenarios[@]}"; do
   if ! leftovers=$(python extensions/molecule/shared/background.py sweep --below "$ephemeral"); then
     status=1
   elif [[ $leftovers != *'"changed": false'* ]]; then
-    echo "molecule: processes outlived scenario $name and were killed: $leftovers" >&2
+    echo "molecule: processes outlived scenario $name and were ended: $leftovers" >&2
     status=1
   fi
   if [ "$status" -eq 0 ]; then

@@ -2,8 +2,8 @@
 
     background.py start --pid-file F --log L [--cwd D] [--ready-file P | --ready-text T] [--timeout S] -- COMMAND ...
     background.py stop --pid-file F ...          stop what the pid files name (SIGTERM to the group, then SIGKILL)
-    background.py sweep --below DIR              kill every Python process whose command line names a path below DIR;
-                                                 fail if one survives
+    background.py sweep --below DIR              end every process recorded in a pid file below DIR; fail if an
+                                                 unrecorded Python process still names a path below DIR
 
 Each prints one JSON line; "changed" says whether a process was started or ended.
 A pid file holds "<pid> <start time>" so a recycled pid is never mistaken for ours.
@@ -129,43 +129,47 @@ def stop(args: argparse.Namespace) -> dict[str, object]:
     return {"changed": bool(stopped), "stopped": stopped}
 
 
-def ancestors() -> set[int]:
-    """This process and its parents: the sweep must never kill whoever runs it."""
-    pids, pid = set(), os.getpid()
-    while pid > 1:
-        pids.add(pid)
+def recorded_processes(folder: Path) -> list[tuple[int, str]]:
+    """Every "<pid> <start time>" record in the pid files below folder (*.pid of this script, launched.pids of the
+    simulator); a record without a start time cannot prove which process it meant and is left out."""
+    records = []
+    for path in [*folder.rglob("*.pid"), *folder.rglob("launched.pids")]:
         try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[-1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-    return pids
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) == 2 and fields[0].isdigit():
+                records.append((int(fields[0]), fields[1]))
+    return records
 
 
-def uses_folder(pid: int, prefixes: tuple[str, ...]) -> bool:
-    """Whether pid is a Python process naming a path below one of prefixes on its command line (servers, test servers)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", errors="replace").split("\0")
-    except OSError:
-        return False
-    # Only Python programs: a shell or an editor that merely looks at the folder is not ours to kill. "In", not
-    # "starts with": options carry paths as --root=<path>.
-    return os.path.basename(cmdline[0]).startswith("python") and any(prefix in part for part in cmdline[1:] for prefix in prefixes)
+def strangers(prefixes: tuple[str, ...], ours: set[int]) -> list[int]:
+    """Python processes naming a path below the folder that no record accounts for (reported, never killed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in ours or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode("utf-8", errors="replace").split("\0")
+        except OSError:
+            continue
+        if os.path.basename(cmdline[0]).startswith("python") and any(p in part for part in cmdline[1:] for p in prefixes) \
+                and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def sweep(args: argparse.Namespace) -> dict[str, object]:
-    """SIGKILL whatever still uses the folder; a survivor is an error."""
+    """End every still-running process recorded below the folder; fail when one survives or an unrecorded one runs."""
+    ended = [pid for pid, started in recorded_processes(args.below) if stop_process(pid, started)]
     # Both spellings: command lines carry the path as given, which may run through a symlink.
     prefixes = tuple({os.path.abspath(args.below) + os.sep, str(args.below.resolve()) + os.sep})
-    spared = ancestors()
-    found = [int(entry.name) for entry in Path("/proc").iterdir()
-             if entry.name.isdigit() and int(entry.name) not in spared and uses_folder(int(entry.name), prefixes)]
-    found = [pid for pid in found if alive(pid)]
-    for pid in found:
-        signal_group(pid, signal.SIGKILL)
-    survivors = [pid for pid in found if not wait_gone(pid, None, KILL_WAIT_S)]
-    if survivors:
-        raise SystemExit(f"sweep: processes below {args.below} survived SIGKILL: {survivors}")
-    return {"changed": bool(found), "killed": found}
+    unknown = strangers(prefixes, set(ended))
+    if unknown:
+        raise SystemExit(f"sweep: processes below {args.below} that no pid file records are still running (not killed): {unknown}")
+    return {"changed": bool(ended), "killed": ended}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -183,7 +187,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     starter.add_argument("command", nargs=argparse.REMAINDER)
     stopper = commands.add_parser("stop", help="stop the processes of pid files")
     stopper.add_argument("--pid-file", type=Path, action="append", default=[])
-    sweeper = commands.add_parser("sweep", help="kill every process using a folder")
+    sweeper = commands.add_parser("sweep", help="end every process recorded below a folder")
     sweeper.add_argument("--below", type=Path, required=True)
     return parser.parse_args(argv)
 

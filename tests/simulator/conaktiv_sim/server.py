@@ -37,6 +37,7 @@ EXIT_CRASH = 70
 TOKEN_HEADER = "X-ConAktiv-Token"
 STOPPED_MARKER = "stopped"
 PID_FILE = "server.pid"
+LAUNCHED_FILE = "launched.pids"
 LOCK_FILE = ".lock"
 DATA_ARCHIVE_PREFIX = "ConAktiv Data"
 DATABASE_FOLDER = "Server Database"
@@ -754,6 +755,21 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def record_launch(site_dir: Path) -> None:
+    """Append "<pid> <kernel start time>" to the site's launched.pids, first thing, so that the test that owns the site
+    can end exactly the processes it caused (and never a process that later got the same pid)."""
+    try:
+        stat = Path(f"/proc/{os.getpid()}/stat").read_text(encoding="utf-8", errors="replace")
+        started = stat.rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        started = "?"  # no /proc (macOS): the pid alone
+    try:
+        with (site_dir / LAUNCHED_FILE).open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {started}\n")
+    except OSError:
+        pass  # a missing site folder is reported by the start itself
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of conaktiv_server.py."""
     args = parse_args(argv)
@@ -765,6 +781,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("--data is required", file=sys.stderr)
         return 2
     site_dir = Path(args.site).absolute() if args.site else None
+    if site_dir is not None:
+        record_launch(site_dir)
     try:
         config = ServerConfig(server_dir, Path(args.data).absolute(), site_dir)
     except (OSError, ValueError, KeyError) as exc:

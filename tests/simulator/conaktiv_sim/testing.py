@@ -55,6 +55,16 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
+def _start_time(pid: int) -> Optional[str]:
+    """The kernel's start time of pid (clock ticks since boot): with the pid, it names one process for good."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
 def _cmdline(pid: int) -> List[str]:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -279,7 +289,7 @@ class Site:  # pylint: disable=too-many-instance-attributes,too-many-public-meth
             process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
                                        stdin=subprocess.DEVNULL, start_new_session=True, env=_python_env())
         pid_file = self.service_dir / f"users-{number}.pid"
-        pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
+        pid_file.write_text(f"{process.pid} {_start_time(process.pid) or '?'}\n", encoding="utf-8")
         handle_ = TcpUsers(process, output, pid_file)
         self._users.append(handle_)
         deadline = time.monotonic() + timeout
@@ -362,21 +372,27 @@ class Site:  # pylint: disable=too-many-instance-attributes,too-many-public-meth
         return None
 
     def _site_processes(self) -> List[int]:
-        """Live processes of this site: from its pid files, and servers whose command line names a path below root."""
+        """Live processes this site's tests caused, by the pids recorded when they started.
+
+        Servers record themselves in ``service/launched.pids`` (the wrapper starts them with ``--site``), users processes
+        are recorded by tcp_users. Each record holds the kernel start time, so a pid reused by another process (a test
+        worker, an ansible-playbook) never matches: nothing is picked by its command line.
+        """
+        records = []
+        launched = self.service_dir / "launched.pids"
+        if launched.exists():
+            records += launched.read_text(encoding="utf-8", errors="replace").splitlines()
+        for path in self.service_dir.glob(USERS_PID_GLOB):
+            records += path.read_text(encoding="utf-8", errors="replace").splitlines()
         pids = set()
-        for path in [self.service_dir / "state", self.data_dir / "server.pid", *self.service_dir.glob(USERS_PID_GLOB)]:
-            pid = _read_pid(path)
-            if pid is not None and _alive(pid) and any("conaktiv" in part for part in _cmdline(pid)):
-                pids.add(pid)
-        # A server whose pid files are gone or overwritten (second instance, lingering one) still names its data folder.
-        prefix = str(self.root) + os.sep
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        for record in records:
+            fields = record.split()
+            if not fields or not fields[0].isdigit():
                 continue
-            cmdline = _cmdline(int(entry.name))
-            if any(part.endswith("conaktiv_server.py") for part in cmdline) and any(part.startswith(prefix) for part in cmdline):
-                if _alive(int(entry.name)):
-                    pids.add(int(entry.name))
+            pid, started = int(fields[0]), fields[1] if len(fields) > 1 else None
+            # Without a start time the pid alone cannot prove the process is ours: left alone.
+            if pid not in (os.getpid(), os.getpgrp()) and started is not None and started == _start_time(pid):
+                pids.add(pid)
         return sorted(pids)
 
     def cleanup(self) -> None:

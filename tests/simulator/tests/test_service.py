@@ -124,6 +124,23 @@ def test_status_ignores_a_reused_pid(site: Site) -> None:
     assert site.service("status").returncode == 3
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_cleanup_never_kills_a_process_it_did_not_start(make_site, tmp_path: Path) -> None:
+    """A pid written into every pid file, by a process whose command line looks like a server of this site, survives."""
+    site = make_site()
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "conaktiv_server.py", str(site.root) + "/x"],
+                                 start_new_session=True)
+    try:
+        for path in (site.service_dir / "state", site.data_dir / "server.pid", site.service_dir / "users-1.pid"):
+            path.write_text(f"{bystander.pid}\n")
+        (site.service_dir / "launched.pids").write_text(f"{bystander.pid} 1\n{os.getpid()}\n")  # wrong start time, none
+        site.cleanup()
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
 def test_start_without_server_folder_fails_cleanly(site: Site) -> None:
     site.server_dir.rename(site.server_dir.with_name("ConAktiv Server_old0001"))  # as in the middle of a swap
     result = site.service("start")
