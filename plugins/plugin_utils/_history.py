@@ -21,7 +21,7 @@ from ._text import format_duration
 HISTORY_FILE_NAME = "conaktiv-update-history.jsonl"
 SCHEMA_VERSION = 1
 PHASE_OUTCOMES: tuple[str, ...] = ("ok", "changed", "skipped", "failed")
-RUN_OUTCOMES: tuple[str, ...] = ("updated", "up_to_date", "skipped", "failed", "rolled_back")
+RUN_OUTCOMES: tuple[str, ...] = ("updated", "up_to_date", "skipped", "failed", "rolled_back", "interrupted")
 REDACTED = "********"
 _ERROR_SHOWN = 120
 
@@ -53,6 +53,8 @@ class RunRecord:  # pylint: disable=too-many-instance-attributes
     backups: list[dict] = field(default_factory=list)
     error: str | None = None
     failed_phase: str | None = None
+    # The runs (ids) that worked on this update, oldest first: more than one when a run finished an interrupted one.
+    runs: list[str] = field(default_factory=list)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -136,6 +138,9 @@ def from_dict(d: dict[str, t.Any]) -> RunRecord:
         raise ValueError(f"'phases' must be a list, not {type(phases).__name__}")
     if not isinstance(backups, list) or not all(isinstance(item, dict) for item in backups):
         raise ValueError("'backups' must be a list of objects")
+    runs = d.get("runs") or []
+    if not isinstance(runs, list) or not all(isinstance(item, str) for item in runs):
+        raise ValueError("'runs' must be a list of run ids")
     return RunRecord(
         run_id=_text(d, "run_id"),
         host=_text(d, "host"),
@@ -149,6 +154,7 @@ def from_dict(d: dict[str, t.Any]) -> RunRecord:
         backups=list(backups),
         error=_text(d, "error", optional=True),
         failed_phase=_text(d, "failed_phase", optional=True),
+        runs=list(runs),
     )
 
 
@@ -236,6 +242,8 @@ def summary_line(record: RunRecord) -> str:
     downtime = _duration_text(record.downtime_s)
     if downtime:
         line += f" (downtime {downtime})"
+    if len(record.runs) > 1:
+        line += f" (over {len(record.runs)} runs)"
     if record.failed_phase:
         line += f" at phase {record.failed_phase}"
     error = _short_error(record.error)

@@ -28,6 +28,11 @@ class PathStat:
     size: int = 0
     checksum: str | None = None
     mode: str | None = None
+    #: Last modification, host time in seconds since the epoch.
+    mtime: float | None = None
+    #: A symbolic link (or on Windows a junction) and where it points; stat does not follow links.
+    is_link: bool = False
+    link_target: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +165,22 @@ class Host(abc.ABC):
         """Append one line to a text file, creating it when missing; False when that exact line is already there."""
         result = self.runner.module(self.lineinfile_module, {"path": path, "line": line, "insertafter": "EOF", "create": True})
         return bool(result.get("changed"))
+
+    def put_line(self, path: str, line: str, regexp: str) -> bool:
+        """Replace the (last) line matching ``regexp`` with ``line``, or append it when none matches; creates the file.
+
+        Makes a record idempotent by its key: writing it again replaces it instead of adding a second copy.
+        """
+        result = self.runner.module(self.lineinfile_module, {"path": path, "regexp": regexp, "line": line, "insertafter": "EOF",
+                                                             "create": True})
+        return bool(result.get("changed"))
+
+    @abc.abstractmethod
+    def claim(self, path: str) -> bool:
+        """Create ``path`` exclusively, atomically on the host: True when this call created it, False when it existed.
+
+        Of two callers racing for the same path, exactly one gets True: the primitive the update lock is built on.
+        """
 
     @abc.abstractmethod
     def copy_tree(self, source: str, target: str) -> None:

@@ -27,7 +27,8 @@ class PosixHost(Host):
         if not found.get("exists"):
             return PathStat(exists=False)
         return PathStat(exists=True, is_dir=bool(found.get("isdir")), size=int(found.get("size", 0)),
-                        checksum=found.get("checksum"), mode=found.get("mode"))
+                        checksum=found.get("checksum"), mode=found.get("mode"), mtime=found.get("mtime"),
+                        is_link=bool(found.get("islnk")), link_target=found.get("lnk_source"))
 
     def list_existing_dirs(self, paths: list[str]) -> dict[str, list[str]]:
         if not paths:
@@ -50,6 +51,17 @@ class PosixHost(Host):
     def rename(self, source: str, target: str) -> None:
         # No module renames; mv within one volume is an atomic rename(2). -- ends option parsing.
         self._checked_run(["mv", "--", source, target], f"renaming {source} to {target}")
+
+    def claim(self, path: str) -> bool:
+        # mkdir(2) without -p fails with EEXIST when the folder exists: atomic, also between two hosts on NFS.
+        result = self.runner.module("ansible.builtin.command", {"argv": ["mkdir", "-m", "0700", "--", path]}, allow_failure=True)
+        if result.get("rc") == 0 and not result.get("failed"):
+            return True
+        detail = str(result.get("stderr") or result.get("msg") or "").strip()
+        # The message may be in the host's language: whether the path exists now decides.
+        if "File exists" in detail or self.stat(path).exists:
+            return False
+        raise ModuleFailed("ansible.builtin.command", f"creating the lock ticket {path} failed: {detail}", result)
 
     def copy_tree(self, source: str, target: str) -> None:
         # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.

@@ -688,7 +688,8 @@ class Server:  # pylint: disable=too-many-instance-attributes
     def status(self) -> Dict[str, Any]:
         """Body of GET /api/status."""
         return {"version": self.config.version, "structure_version": self.structure_version, "state": self.state,
-                "pid": os.getpid(), "sessions": len(self.session_list()), "error": self.error}
+                "pid": os.getpid(), "sessions": len(self.session_list()), "error": self.error,
+                "server_path": str(self.config.server_dir)}
 
     def handle_control(self, method: str, raw_path: str, body: Any) -> Reply:
         """Route one authenticated control request."""
@@ -739,6 +740,9 @@ class Server:  # pylint: disable=too-many-instance-attributes
             return 400, {"error": 'body must be {"label": "<label>"} or empty'}
         if self.state != "ready":
             return 409, {"error": f"no backup while the server is {self.state}"}
+        if Faults.load(self.config.site_dir, self.config.version).active("backup_fail") is not None:
+            log("backup failed (fault backup_fail)")
+            return 500, {"error": "backup failed: simulated backup failure (fault backup_fail)"}
         try:
             return 200, self.backup(str((body or {}).get("label") or "manual"))
         except OSError as exc:

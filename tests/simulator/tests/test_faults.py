@@ -31,6 +31,15 @@ def test_refuse_stop(running_site: Site) -> None:
     running_site.wait_stopped(5)
 
 
+def test_backup_fail(running_site: Site) -> None:
+    running_site.set_faults({"backup_fail": {"versions": ["1.0.0"]}})  # read at the request
+    status, body = running_site.control_raw("POST", "/api/backup", {"label": "pre"})
+    assert status == 500 and "simulated backup failure" in body["error"]
+    assert running_site.backups() == []
+    running_site.set_faults({"backup_fail": {"versions": ["2.0.0"]}})
+    assert running_site.control("POST", "/api/backup", {"label": "pre"})["path"]
+
+
 def test_linger_after_stop(running_site: Site) -> None:
     running_site.set_faults({"linger_after_stop": {"seconds": 2}})
     pid = running_site.server_pid()

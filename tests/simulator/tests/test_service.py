@@ -41,7 +41,7 @@ def test_start_status_stop_and_exit_codes(site: Site) -> None:
 def test_status_reports_server_state(running_site: Site) -> None:
     status = running_site.control("GET", "/api/status")
     assert status == {"version": "1.0.0", "structure_version": "1.0.0", "state": "ready", "pid": running_site.server_pid(),
-                      "sessions": 0, "error": None}
+                      "sessions": 0, "error": None, "server_path": str(running_site.server_dir)}
 
 
 def test_server_runs_detached_from_the_wrapper(running_site: Site) -> None:
