@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 ENV := source scripts/env.sh &&
 
-.PHONY: setup test pytest unit integration sanity lint build demo clean distclean
+.PHONY: setup test pytest unit integration faults sanity lint build demo clean distclean
 
 setup:
 	bash scripts/setup.sh
@@ -20,6 +20,10 @@ unit: setup
 
 integration: setup
 	$(ENV) python -m pytest tests/integration
+
+# The whole fault matrix (every row of tests/faults), then the matrix as a table; fails when a row is not safe.
+faults: setup
+	bash scripts/faults.sh
 
 sanity: setup
 	bash scripts/sanity.sh

@@ -13,11 +13,13 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import validate_folder_name
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
     **SERVICE_OPTION,
+    **JOURNAL_OPTION,
     "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
     "path": {"type": "str"},
     "method": {"type": "str", "choices": ["server", "command", "archive"], "default": "server"},
@@ -58,6 +60,9 @@ class ActionModule(PhaseAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
     REQUIRED_IF = REQUIRED_IF
+    JOURNAL_KEYS = ("path", "sha256", "size", "method", "label", "removed", "replaced_data")
+    # A backup of a large CRM (or its restore) may take hours.
+    LEASE_S = 4 * 3600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         if not re.fullmatch(r"[A-Za-z0-9_]+", args["label"]):

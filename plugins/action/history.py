@@ -6,25 +6,37 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, redact, summary_line, to_line
+import re
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import RunRecord, from_dict, redact, summary_line, to_dict, to_line
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
-from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, layout
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import iso, records_to_write, utc_now
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, RunJournal
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **COMMON_SPEC,
-    "record": {"type": "dict", "required": True},
+    **JOURNAL_OPTION,
+    "record": {"type": "dict"},
     "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
 }
+REQUIRED_ONE_OF = [["record", "journal"]]
 
 
 class ActionModule(PhaseAction):
-    """Validate the record, scrub secrets from it and append it as one JSON line."""
+    """Append a given record, or write the records of the run journal (idempotent by run id); secrets are scrubbed."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REQUIRED_ONE_OF = REQUIRED_ONE_OF
+    JOURNAL_PHASE = "history"
+    JOURNAL_KEYS = ("run_ids",)
+    LEASE_S = 600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
+        if not args.get("record"):
+            return self._from_journal(host, where, args, task_vars)
         try:
             record = from_dict(redact(args["record"], [secret for secret in args["redact"] if secret]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -35,3 +47,24 @@ class ActionModule(PhaseAction):
             return {**result, "changed": True, "msg": f"would append to {where.history}"}
         changed = host.append_line(where.history, line.rstrip("\n"))
         return {**result, "changed": changed, "msg": f"recorded in {where.history}" if changed else "this record is already in the history"}
+
+    def _from_journal(self, host: Host, where: Layout, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The records of the updates in the run journal that are not in the history yet, written by their run id."""
+        option = args["journal"]
+        reader = self.journal or RunJournal(host, option["path"], option["run"])
+        journal = reader.read()
+        secrets = [secret for secret in args["redact"] if secret]
+        records: list[RunRecord] = [from_dict(redact(to_dict(record), secrets))
+                                    for record in records_to_write(journal, str(task_vars.get("inventory_hostname", "")), iso(utc_now()))]
+        result: dict[str, t.Any] = {"history_path": where.history, "run_ids": [record.run_id for record in records],
+                                    "records": [to_dict(record) for record in records]}
+        if records:
+            result.update(run_id=records[-1].run_id, summary=summary_line(records[-1]), record=result["records"][-1])
+        if self._task.check_mode:
+            return {**result, "changed": bool(records), "msg": f"would write {len(records)} records to {where.history}"}
+        for record in records:
+            # Keyed by run id: a run that is resumed writes the record of its update again, replacing the earlier one.
+            host.put_line(where.history, to_line(record).rstrip("\n"), '"run_id":"' + re.escape(record.run_id) + '"')
+            if self.journal is not None:
+                self.journal.write("recorded", data={"run": record.run_id})
+        return {**result, "changed": bool(records), "msg": f"recorded {len(records)} update(s) in {where.history}"}

@@ -11,6 +11,7 @@ import typing as t
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import last_records, parse_history
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import read_journal, summary
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
@@ -58,9 +59,12 @@ class ActionModule(PhaseAction):
         facts.update(self._layout_facts(host, where, args))
         facts["free_bytes"] = host.free_bytes(where.parent)
         facts.update(self._history(host, where, args["history_count"]))
+        facts["run_journal"] = summary(read_journal(host.read_text(where.journal)))
         if args.get("version"):
             facts["target_version"] = args["version"]
-            facts["up_to_date"] = bool(facts["installed_version"]) and versions_match(str(facts["installed_version"]), args["version"])
+            # An unfinished update, a failed server or lagging data are not "up to date", whatever the version says.
+            facts["up_to_date"] = bool(facts["installed_version"]) and versions_match(str(facts["installed_version"]), args["version"]) \
+                and not facts["run_journal"]["unfinished"] and facts["control_state"] not in ("failed", "migrating", "starting")
         return facts
 
     @staticmethod

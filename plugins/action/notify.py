@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, summary_line
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, summary_line, to_dict
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import history_record, iso, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import (
     DEFAULT_BODY, DEFAULT_SUBJECT, MailError, compose, mail_values, render, send)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, RunJournal
 
 SMTP_SPEC: dict[str, t.Any] = {
     "host": {"type": "str", "required": True},
@@ -27,7 +29,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "smtp": {"type": "dict", "required": True, "options": SMTP_SPEC},
     "sender": {"type": "str", "required": True},
     "to": {"type": "list", "elements": "str", "required": True},
-    "record": {"type": "dict", "required": True},
+    "record": {"type": "dict"},
+    **JOURNAL_OPTION,
     "history": {"type": "list", "elements": "dict", "default": []},
     "subject": {"type": "str", "default": DEFAULT_SUBJECT},
     "body": {"type": "str", "default": DEFAULT_BODY},
@@ -39,12 +42,16 @@ class ActionModule(PhaseAction):
     """Send the update report; an SMTP failure is reported, never mistaken for the update's outcome."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REQUIRED_ONE_OF = [["record", "journal"]]
+    JOURNAL_PHASE = "mail"
+    JOURNAL_KEYS = ("message_id", "subject", "mail_error")
+    LEASE_S = 600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        del host  # mail goes out from the controller
         if not args["to"]:
             raise PhaseFailed("to needs at least one address (the administrator for server messages)")
-        record = args["record"]
+        # Mail goes out from the controller; the host is only read for the run journal.
+        record = args.get("record") or self._journal_record(host, args, task_vars)
         history_lines = []
         for item in args["history"]:
             try:
@@ -65,3 +72,12 @@ class ActionModule(PhaseAction):
                 raise PhaseFailed(text, **result) from exc
             return {**result, "changed": False, "mail_error": str(exc), "warnings": [text], "msg": text}
         return {**result, "changed": True, "message_id": message["Message-ID"], "msg": f"mail sent to {', '.join(args['to'])}"}
+
+    def _journal_record(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The history record of the update this run belongs to, built from the run journal."""
+        option = args["journal"]
+        reader = self.journal or RunJournal(host, option["path"], option["run"])
+        chain = reader.read().chain(option["run"])
+        if chain is None:
+            raise PhaseFailed(f"the run {option['run']} is not in the run journal {option['path']}")
+        return to_dict(history_record(chain, str(task_vars.get("inventory_hostname", "")), iso(utc_now())))

@@ -11,8 +11,10 @@ from ansible.utils.display import Display
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlAuthError, ControlError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import start_refusal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, drive_service, service_state
 from ansible_collections.conaktiv.server.plugins.plugin_utils._text import format_duration, render_message
 
@@ -24,6 +26,7 @@ DEFAULT_MESSAGE = ("The ConAktiv server will be stopped in {minutes} minutes for
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
     **SERVICE_OPTION,
+    **JOURNAL_OPTION,
     "state": {"type": "str", "choices": ["started", "stopped", "restarted"], "required": True},
     "client_port": {"type": "int"},
     "pid_file": {"type": "str"},
@@ -42,6 +45,10 @@ class ActionModule(PhaseAction):
     """Drive the ConAktiv server to started / stopped / restarted."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    JOURNAL_KEYS = ("state", "state_before", "stopped_at", "started_at")
+
+    def lease_seconds(self, args: dict[str, t.Any]) -> float:
+        return float(max(0, args["max_wait"]) + args["stop_timeout"] + args["start_timeout"])
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         settings = check_service_settings(args.get("service"))
@@ -65,6 +72,11 @@ class ActionModule(PhaseAction):
             return {**result, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server is already {wanted}"}
         if self._task.check_mode:
             return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"would be {wanted}"}
+        if wanted in ("started", "restarted") and self.journal is not None:
+            # Never start a version whose carry-over the journal does not confirm (it would run with the package's defaults).
+            refusal = start_refusal(self.journal.read().chain(self.journal.run))
+            if refusal:
+                raise PhaseFailed(f"not starting the server: {refusal}")
         # Any state but stopped (running, or a manager's pending/paused state) needs the stop; only a running server is drained.
         if wanted in ("stopped", "restarted") and before != "stopped":
             if before == "running":

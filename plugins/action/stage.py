@@ -14,16 +14,19 @@ import zipfile
 import tarfile
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
-    longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
+    _READ_ERRORS, longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
-from ansible_collections.conaktiv.server.plugins.plugin_utils._download import fetch, file_name, public_url
+from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
-from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._version import parse_version, versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **COMMON_SPEC,
+    **JOURNAL_OPTION,
     "version": {"type": "str", "required": True},
     "source": {"type": "str", "required": True},
     "source_username": {"type": "str"},
@@ -48,6 +51,9 @@ class ActionModule(PhaseAction):
     """Stage the package in Temp_Updateordner; a re-run with the same version and checksum is a no-op."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    JOURNAL_KEYS = ("version", "checksum", "staged_path", "restaged", "files", "unpacked_bytes")
+    # A large package over a slow line.
+    LEASE_S = 4 * 3600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
@@ -63,15 +69,25 @@ class ActionModule(PhaseAction):
         redo = bool(staged) or _has(host, listing[where.temp], host.name(where.staged_tree))
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would {'re-' if redo else ''}stage version {args['version']}"}
+        source = public_url(args["source"])
         with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
-            package = self._fetch(args, algorithm, expected, scratch, task_vars)
-            digest = file_digest(package, algorithm)
+            try:
+                package = self._fetch(args, algorithm, expected, scratch, task_vars)
+                digest = file_digest(package, algorithm)
+            except DownloadError:
+                raise
+            except (OSError, ValueError) as exc:
+                # Controller disk trouble (cache_dir, the scratch folder): name the source, not the temporary file.
+                raise PhaseFailed(f"cannot fetch {source}: {_controller_problem(exc, scratch)}") from None
             facts = self._inspect(package, args)
-            self._check_path_length(host, where, package, facts["members"], facts["top_folder"], args["max_path_length"])
+            self._check_path_length(host, where, source, facts["members"], facts["top_folder"], args["max_path_length"])
             # An old or half-done staging is worthless now; removing it first also frees its space.
             self._remove_leftovers(host, where, listing[where.temp])
             self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
-            self._unpack(host, where, package, facts["top_folder"])
+            try:
+                self._unpack(host, where, package, facts["top_folder"])
+            except ModuleFailed as exc:
+                raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
         self._verify_tree(host, where, args["marker"])
         if not args["allow_cross_volume"] and _has(host, listing[where.parent], where.name) and not host.same_volume(where.server, where.temp):
             host.remove(where.staged_tree)
@@ -114,34 +130,49 @@ class ActionModule(PhaseAction):
             actual = file_digest(target, algorithm)
             if actual != expected:
                 os.unlink(target)
-                raise PhaseFailed(f"checksum mismatch for {name}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
+                raise PhaseFailed(f"checksum mismatch for {public_url(args['source'])}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
         return target
 
     @staticmethod
     def _inspect(package: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
         """Everything that can be checked on the controller before the host is touched."""
-        members = read_members(package)
+        source = public_url(args["source"])
+        try:
+            members = read_members(package)
+        except _READ_ERRORS as exc:  # ValueError naming the file, or whatever a stdlib reader let through
+            raise PhaseFailed(_archive_error(exc, package, source)) from None
         problems = unsafe_members(members)
         if problems:
-            raise PhaseFailed(f"refusing to unpack {os.path.basename(package)}: " + "; ".join(problems[:10]), unsafe_members=problems)
-        verify_archive(package)
+            more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+            raise PhaseFailed(f"refusing to unpack {source} (zip-slip): " + "; ".join(problems[:10]) + more, unsafe_members=problems)
+        try:
+            verify_archive(package)
+        except _READ_ERRORS as exc:
+            raise PhaseFailed(_archive_error(exc, package, source)) from None
         top = single_top_folder(members)
         prefix = f"{top}/" if top else ""
         names = {member.name.rstrip("/") for member in members}
         for item in args["marker"]:
             wanted = prefix + item.strip("/")
             if wanted not in names and not any(name.startswith(wanted + "/") for name in names):
-                raise PhaseFailed(f"{os.path.basename(package)} does not look like a ConAktiv server: {item!r} is missing")
+                raise PhaseFailed(f"{source} does not look like a ConAktiv server: {item!r} is missing")
         version_member = prefix + args["version_file"]
         if args["version_file"] and version_member in names:
-            found = _read_member(package, version_member).strip()
+            try:
+                found = _read_member(package, version_member).strip()
+            except (KeyError, *_READ_ERRORS) as exc:
+                raise PhaseFailed(f"{source}: cannot read {version_member!r} from the archive: {' '.join(str(exc).split())}") from None
+            try:
+                parse_version(found)
+            except ValueError as exc:
+                raise PhaseFailed(f"{source}: {version_member!r} holds no version: {exc}") from None
             if not versions_match(found, args["version"]):
-                raise PhaseFailed(f"{os.path.basename(package)} contains version {found}, not the requested {args['version']}")
+                raise PhaseFailed(f"{source} contains version {found}, not the requested {args['version']}")
         files = sum(1 for member in members if member.kind == "file")
         return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members}
 
     @staticmethod
-    def _check_path_length(host: Host, where: Layout, package: str, members: list[t.Any], top: str | None, limit: int) -> None:
+    def _check_path_length(host: Host, where: Layout, source: str, members: list[t.Any], top: str | None, limit: int) -> None:
         """On Windows, refuse a package whose paths would pass MAX_PATH once in place (the unpack or the server would fail)."""
         if host.family != "windows" or limit <= 0:
             return
@@ -151,7 +182,7 @@ class ActionModule(PhaseAction):
         longest = longest_path(stripped, where.server)
         if longest >= limit:
             worst = max(stripped, key=lambda member: len(member.name))
-            raise PhaseFailed(f"{os.path.basename(package)} has paths of {longest} characters once in {where.server} "
+            raise PhaseFailed(f"{source} has paths of {longest} characters once in {where.server} "
                               f"(limit {limit - 1}), e.g. {worst.name!r}: shorten server_path or enable long paths and raise max_path_length")
 
     @staticmethod
@@ -190,6 +221,26 @@ class ActionModule(PhaseAction):
 def _has(host: Host, names: list[str], wanted: str) -> bool:
     """Whether ``wanted`` is among ``names`` by the host's file-name rules."""
     return any(host.same_name(name, wanted) for name in names)
+
+
+def _named(text: str, path: str, source: str) -> str:
+    """``text`` on one line, the controller's copy of the package (``path``: a scratch or cache file) named as the source."""
+    return " ".join(text.replace(path, source).split())
+
+
+def _controller_problem(exc: Exception, scratch: str) -> str:
+    """Why a controller file operation failed; a file in the scratch folder (gone by now) is not named."""
+    filename = getattr(exc, "filename", None)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f": {filename}" if filename and not str(filename).startswith(scratch) else "")
+    return " ".join(str(exc).replace(scratch + os.sep, "").split())
+
+
+def _archive_error(exc: BaseException, package: str, source: str) -> str:
+    """What the archive readers found wrong, about the source the user gave (they name the file they read)."""
+    text = _named(str(exc), package, source)
+    # _archive's own messages start with the file; a stdlib error that slipped through does not.
+    return text if text.startswith(source) else f"{source} is a truncated or corrupt archive: {text or type(exc).__name__}"
 
 
 def _read_member(package: str, name: str) -> str:

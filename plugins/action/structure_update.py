@@ -12,10 +12,12 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Co
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
+    **JOURNAL_OPTION,
     "version": {"type": "str", "required": True},
     "timeout": {"type": "int", "default": 3600},
     "poll_interval": {"type": "int", "default": 5},
@@ -32,6 +34,10 @@ class ActionModule(PhaseAction):
     """Wait until the server runs ``version`` and its structure update finished."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    JOURNAL_KEYS = ("state", "server_version", "structure_version", "outcome")
+
+    def lease_seconds(self, args: dict[str, t.Any]) -> float:
+        return float(args["timeout"] + args["unreachable_grace"])
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         control = Control(host, args.get("control"))

@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import datetime
 import json
+import secrets
 import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import Journal, read_journal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import next_old_folder_name, old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, RunJournal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **COMMON_SPEC,
     **CONTROL_OPTION,
     **SERVICE_OPTION,
+    **JOURNAL_OPTION,
     "state": {"type": "str", "choices": ["swapped", "rolled_back", "cleaned"], "default": "swapped"},
     "version": {"type": "str"},
     "preserve": {"type": "list", "elements": "str"},
@@ -33,52 +37,80 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 FAILED_SUFFIX = "_failed"
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+class SwapLog:
+    """The swap and rollback events of the run journal, oldest first, as steps a resumed swap can act on.
 
+    ``begin`` (a swap is about to rename; names the ``_oldNNNN`` folder), ``carried`` (the swap finished),
+    ``rollback_begin`` (a rollback is about to rename; names the old and the ``_failedNNNN`` folders),
+    ``rolled_back`` (the rollback finished). A failed swap leaves its ``begin`` as the last step: unfinished.
+    """
 
-class Journal:
-    """The swap journal: JSON lines in the temporary folder that make an interrupted swap resumable."""
+    _STEPS = {("swap", "begin"): "begin", ("swap", "done"): "carried",
+              ("rollback_swap", "begin"): "rollback_begin", ("rollback_swap", "done"): "rolled_back"}
 
-    def __init__(self, host: Host, path: str, text: str | None) -> None:
-        self.host, self.path = host, path
+    def __init__(self, host: Host, journal: Journal) -> None:
         self.entries: list[dict[str, t.Any]] = []
-        for line in (text or "").splitlines():
-            try:
-                self.entries.append(json.loads(line))
-            except ValueError:
-                continue  # a torn last line: the step it announced did not complete
+        for run in journal.runs:
+            for entry in run.events:
+                step = self._STEPS.get((entry.get("phase"), entry.get("event")))
+                if step is None:
+                    continue
+                data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+                old = data.get("old") or next((host.name(str(data[key])) for key in ("old_path", "restored_from") if data.get(key)), None)
+                failed = data.get("failed") or (host.name(str(data["failed_path"])) if data.get("failed_path") else None)
+                self.entries.append({"step": step, "old": old, "failed": failed, "version": data.get("version"),
+                                     "time": entry.get("at"), "run": entry.get("run")})
 
     def last(self, *steps: str) -> dict[str, t.Any] | None:
         """The newest entry whose step is one of ``steps``."""
-        return next((entry for entry in reversed(self.entries) if entry.get("step") in steps), None)
-
-    def write(self, step: str, **data: t.Any) -> None:
-        """Record that ``step`` is about to happen / happened."""
-        entry = {"step": step, "time": _now(), **data}
-        self.host.append_line(self.path, json.dumps(entry, sort_keys=True))
-        self.entries.append(entry)
+        return next((entry for entry in reversed(self.entries) if entry["step"] in steps), None)
 
 
 class ActionModule(PhaseAction):
     """Swap the server folder with the staged tree, carrying over the preserved items."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    JOURNAL_BEGINS_ITSELF = True
+    _journal_file = ""
+    JOURNAL_KEYS = ("old_path", "version", "carried_over", "not_present", "resumed", "restored_from", "failed_path", "removed")
+    # The downtime is spent here: renames and a few copies.
+    LEASE_S = 600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
         listing = host.list_dirs([where.parent, where.temp])
-        has_journal = self._has(host, listing[where.temp], host.name(where.swap_journal))
-        journal = Journal(host, where.swap_journal, host.read_text(where.swap_journal) if has_journal else None)
+        journal = read_journal(host.read_text(where.journal)) if self._has(host, listing[where.parent], host.name(where.journal)) \
+            else Journal([])
+        steps = SwapLog(host, journal)
         state = args["state"]
         if state == "cleaned":
-            return self._cleanup(host, where, args, listing, journal)
+            return self._cleanup(host, where, args, listing, steps, journal)
+        self._check_lock(journal)
+        self._journal_file = where.journal
         if state == "rolled_back":
-            return self._rollback(host, where, args, listing, journal)
-        return self._swap(host, where, args, listing, journal)
+            return self._rollback(host, where, args, listing, steps)
+        return self._swap(host, where, args, listing, steps)
+
+    def _begin(self, host: Host, args: dict[str, t.Any], **data: t.Any) -> None:
+        """Record the begin of the swap or rollback, right before the first rename."""
+        if self.journal is None and not self._task.check_mode:
+            # Run by hand, outside the role: the steps still go to the run journal, so that an interruption can be resumed.
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self.journal = RunJournal(host, self._journal_file, f"swap-{stamp}-{secrets.token_hex(3)}")
+            self.journal_phase = "rollback_swap" if args["state"] == "rolled_back" else "swap"
+        self.journal_begin(args, **data)
+
+    def _check_lock(self, journal: Journal) -> None:
+        """With a run journal: refuse when another run holds the update lock now (it took over a stale lease)."""
+        if self.journal is None:
+            return
+        holders = [run for run in journal.runs if run.generation is not None]
+        if holders and holders[-1].run != self.journal.run and holders[-1].closed is None:
+            raise PhaseFailed(f"the update lock now belongs to run {holders[-1].run} (it took over after this run's lease expired); "
+                              "this run stops before it touches the server folder")
 
     # -- swap -------------------------------------------------------------------------------------
-    def _swap(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: Journal) -> dict[str, t.Any]:
+    def _swap(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: SwapLog) -> dict[str, t.Any]:
         server_there = self._has(host, listing[where.parent], where.name)
         staged_there = self._has(host, listing[where.temp], where.name)
         begun = journal.last("begin", "carried", "rolled_back")
@@ -101,8 +133,7 @@ class ActionModule(PhaseAction):
                   "resumed": resuming, "diff": self._swap_diff(where, old_name, items)}
         if self._task.check_mode:
             return {**result, "msg": f"would move {where.server} to {old_path} and the staged version into its place"}
-        if not resuming:
-            journal.write("begin", old=old_name, version=staged_version)
+        self._begin(host, args, old=old_name, version=staged_version, resumed=resuming)
         if server_there and not self._has(host, listing[where.parent], old_name):
             host.rename(where.server, old_path)
         if staged_there:
@@ -110,7 +141,6 @@ class ActionModule(PhaseAction):
         elif not server_there:
             raise PhaseFailed(f"cannot resume the swap: neither {where.server} nor the staged tree exists; {old_path} holds the old version")
         carried, skipped = self._carry_over(host, old_path, where.server, items)
-        journal.write("carried", old=old_name, version=staged_version, carried=carried, not_present=skipped)
         return {**result, "carried_over": carried, "not_present": skipped,
                 "msg": f"version {staged_version} is in place; the old version is in {old_path}"}
 
@@ -147,7 +177,7 @@ class ActionModule(PhaseAction):
         return carried, skipped
 
     # -- rollback ---------------------------------------------------------------------------------
-    def _rollback(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: Journal) -> dict[str, t.Any]:
+    def _rollback(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: SwapLog) -> dict[str, t.Any]:
         names = listing[where.parent]
         last = journal.last("begin", "carried", "rollback_begin", "rolled_back")
         if last is not None and last["step"] == "rolled_back" and not args.get("old_folder"):
@@ -168,13 +198,11 @@ class ActionModule(PhaseAction):
         if not old_there and last is not None and last["step"] == "begin" and server_there and \
                 self._has(host, listing[where.temp], where.name):
             # The swap began but its first rename never happened (e.g. a file in use): nothing moved, nothing to undo.
-            if not self._task.check_mode:
-                journal.write("rolled_back", old=old_name, failed=None)
+            self._begin(host, args, old=old_name)
             return {"changed": False, "server_path": where.server, "msg": "the swap had not moved anything; nothing to undo"}
         if not old_there and resuming and server_there:
             # Interrupted after the last rename: the previous version is back, only the journal entry is missing.
-            if not self._task.check_mode:
-                journal.write("rolled_back", old=old_name, failed=last.get("failed"))
+            self._begin(host, args, old=old_name, failed=last.get("failed"))
             return {"changed": True, "server_path": where.server, "msg": "finished the interrupted rollback"}
         if not old_there:
             raise PhaseFailed(f"cannot roll back: {host.join(where.parent, old_name)} does not exist")
@@ -186,8 +214,7 @@ class ActionModule(PhaseAction):
                            "after": f"{where.name}/  (previous version)\n{kept_line}"}}
         if self._task.check_mode:
             return {**result, "msg": f"would put {old_name} back as {where.name}"}
-        if not resuming:
-            journal.write("rollback_begin", old=old_name, failed=failed_name)
+        self._begin(host, args, old=old_name, failed=failed_name, resumed=resuming)
         if server_there:
             if args["failed_folder"] == "keep":
                 host.rename(where.server, host.join(where.parent, failed_name))
@@ -195,7 +222,6 @@ class ActionModule(PhaseAction):
             else:
                 host.remove(where.server)
         host.rename(host.join(where.parent, old_name), where.server)
-        journal.write("rolled_back", old=old_name, failed=failed_name)
         return {**result, "msg": f"the previous version from {old_name} is back in {where.server}"}
 
     @staticmethod
@@ -209,11 +235,18 @@ class ActionModule(PhaseAction):
             number += 1
 
     # -- cleanup ----------------------------------------------------------------------------------
-    def _cleanup(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: Journal) -> dict[str, t.Any]:
-        last = journal.last("begin", "carried", "rollback_begin", "rolled_back")
+    def _cleanup(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], steps: SwapLog,
+                 journal: Journal) -> dict[str, t.Any]:
+        last = steps.last("begin", "carried", "rollback_begin", "rolled_back")
         if last is not None and last["step"] in ("begin", "rollback_begin"):
             raise PhaseFailed(f"a swap in {where.parent} was interrupted ({last['step']} at {last['time']}): "
                               "re-run conaktiv.server.swap with state=swapped or state=rolled_back first")
+        own = journal.chain(self.journal.run) if self.journal is not None else None
+        own_runs = set(own.run_ids) if own is not None else set()
+        for chain in journal.chains():
+            if chain.root.generation is not None and not chain.finished and not own_runs & set(chain.run_ids):
+                raise PhaseFailed(f"refusing to clean up: the update {chain.root.run} is unfinished and may still need the old and "
+                                  "temporary folders; run the update again to finish it")
         if not self._has(host, listing[where.parent], where.name):
             raise PhaseFailed(f"refusing to clean up: the server folder {where.server} does not exist")
         doomed = [host.join(where.parent, name)

@@ -104,3 +104,28 @@ options:
         type: list
         elements: str
 """
+
+    JOURNAL = r"""
+options:
+  journal:
+    description:
+      - The run journal this task records itself in, the C(journal) value that M(conaktiv.server.journal) returns
+        with O(state=opened), with the phase name added. The role M(conaktiv.server.conaktiv_update) passes it; leave it out when running the module by hand.
+      - The phase writes C(begin) (with the lease of the update lock) before it changes anything, C(done) with its result after,
+        C(failed) with the reason; a run that is interrupted is finished or rolled back by the next one from these entries.
+        Nothing is written under check mode.
+    type: dict
+    suboptions:
+      path:
+        description: The journal file on the host, C(conaktiv-update-journal.jsonl) beside the server folder.
+        type: str
+        required: true
+      run:
+        description: The id of the run that holds the update lock.
+        type: str
+        required: true
+      phase:
+        description: The phase name to record (V(stage), V(backup_pre), V(stop), V(swap), V(start), V(structure_update), V(backup_post),
+          V(cleanup), V(rollback_stop), V(rollback_swap), V(rollback_restore), V(rollback_start), V(history), V(mail)); default the module's.
+        type: str
+"""

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
   - conaktiv.server.common.service
+  - conaktiv.server.common.journal
 options:
   state:
     description:

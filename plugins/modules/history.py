@@ -23,12 +23,17 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common
+  - conaktiv.server.common.journal
 options:
   record:
     description:
-      - The run's record, as built by the C(conaktiv.server.run_record) filter.
+      - A record to append, as built by the C(conaktiv.server.run_record) filter.
+      - Without it, O(journal) must be given, and the records are built from the run journal, one per update (an update that a
+        later run finished lists every run in C(runs)), for the current update and every earlier one the journal holds that is not in
+        the history yet (for example one interrupted before the stop). Each record is written by its C(run_id), so writing it again
+        replaces it and a run that is resumed never leaves two records of one update.
+      - One of O(record) and O(journal) is required.
     type: dict
-    required: true
   redact:
     description:
       - Secrets to remove from the record before it is written (passwords, tokens). Empty items are ignored.
@@ -68,14 +73,28 @@ history_path:
   returned: always
   type: str
 summary:
-  description: The record as one readable line.
-  returned: always
+  description: The record (with O(journal), the current update's) as one readable line.
+  returned: when a record was written or given
   type: str
   sample: "2026-11-23 22:01 updated 9.0.12 -> 9.1.0 in 84 s (downtime 31 s)"
 run_id:
-  description: The record's run identifier.
-  returned: always
+  description: The record's run identifier (with O(journal), the current update's).
+  returned: when a record was written or given
   type: str
+record:
+  description: With O(journal), the record of the current update as written.
+  returned: with O(journal), when a record was written
+  type: dict
+records:
+  description: With O(journal), every record written, oldest first (earlier updates the history lacked, then the current one).
+  returned: with O(journal)
+  type: list
+  elements: dict
+run_ids:
+  description: With O(journal), the run identifiers of the records written.
+  returned: with O(journal)
+  type: list
+  elements: str
 started:
   description: When the task started (UTC, ISO 8601).
   returned: always

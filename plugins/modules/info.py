@@ -13,7 +13,7 @@ description:
     folder, the C(_oldNNNN) folders and the last records of the update history.
   - Runs unchanged under C(--check).
   - "Round trips: about 9 module calls (stat, version, status, sessions, service state, one listing, stage marker,
-    free disk, history)."
+    free disk, history, run journal)."
 version_added: 0.1.0
 author:
   - conaktiv.server developers (!UNKNOWN)
@@ -159,9 +159,19 @@ target_version:
   returned: when O(version) is given
   type: str
 up_to_date:
-  description: Whether the installed version is the target version.
+  description:
+    - Whether the installed version is the target version and nothing is left to do (never while the run journal shows an
+      unfinished update, nor while the server reports V(failed), V(migrating) or V(starting)).
   returned: when O(version) is given
   type: bool
+run_journal:
+  description:
+    - Where the newest update of the run journal (C(conaktiv-update-journal.jsonl) beside the server folder) stands, see
+      M(conaktiv.server.journal) with O(conaktiv.server.journal#module:state=read).
+  returned: always
+  type: dict
+  sample: {"unfinished": false, "last_run": "20261123T220100Z-crm1-0a1b2c", "runs": ["20261123T220100Z-crm1-0a1b2c"], "version": "9.1.0",
+           "phase": "mail", "phase_status": "done", "holder": null, "outcome": "updated", "warnings": []}
 started:
   description: When the task started, in UTC (ISO 8601).
   returned: always

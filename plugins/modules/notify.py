@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - conaktiv.server.common.journal
 options:
   smtp:
     description:
@@ -82,8 +83,8 @@ options:
         (C(updated), C(up_to_date), C(skipped), C(failed), C(rolled_back)), C(from_version), C(to_version),
         C(downtime_s), C(failed_phase), C(error), C(run_id) and C(phases), a list of dicts with C(name), C(outcome),
         C(duration_s) and C(detail). Missing keys are shown as C(?), C(-) or C(none).
+      - Without it, O(journal) must be given and the record of the update is built from the run journal. One of them is required.
     type: dict
-    required: true
   history:
     description:
       - Earlier records of the update history, for example RV(conaktiv.server.info#module:history) of

@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common
+  - conaktiv.server.common.journal
 options:
   version:
     description:

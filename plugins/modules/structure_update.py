@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
+  - conaktiv.server.common.journal
 options:
   version:
     description:

@@ -43,6 +43,7 @@ extends_documentation_fragment:
   - conaktiv.server.common
   - conaktiv.server.common.control
   - conaktiv.server.common.service
+  - conaktiv.server.common.journal
 options:
   state:
     description:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import typing as t
 
-from ._host import Host
+from ._download import public_url
+from ._host import Host, HttpResponse
 
 TOKEN_HEADER = "X-ConAktiv-Token"
 
@@ -60,7 +61,7 @@ class Control:
             response = self.host.http("GET", f"{self.url}/api/status", self._headers(), timeout=self.timeout)
             if response.status == 401:
                 # A wrong token is a configuration error, not a server that does not answer.
-                raise ControlAuthError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
+                raise ControlAuthError(self._refused())
             return response.json if response.status == 200 and isinstance(response.json, dict) else None
         if self.kind == "command" and self._commands["status"]:
             # A stopped server usually makes its status command fail: that means "not answering".
@@ -106,15 +107,34 @@ class Control:
     def _headers(self) -> dict[str, str]:
         return {TOKEN_HEADER: self._token} if self._token else {}
 
+    def _where(self) -> str:
+        """The interface's URL as shown in messages: no user or password (the token travels in a header)."""
+        return public_url(self.url)
+
+    def _no_answer(self, response: HttpResponse) -> str:
+        """One line: which interface, and why no answer came (the reason as the host adapter reduced it)."""
+        return self._clean(f"the control interface at {self._where()} did not answer: {' '.join((response.error or 'no connection').split())}")
+
+    def _refused(self) -> str:
+        return self._clean(f"the control interface at {self._where()} refused the token (HTTP 401): check control.token")
+
+    def _http_failed(self, method: str, path: str, response: HttpResponse) -> str:
+        """One line for an answer that is an error, or no JSON object."""
+        where = f"{method} {path} on the control interface at {self._where()}"
+        if response.status < 400:
+            return self._clean(f"{where} answered HTTP {response.status} without a JSON object")
+        detail = response.json.get("error") if isinstance(response.json, dict) else response.json
+        said = f": {' '.join(str(detail).split())}" if detail not in (None, "") else ""
+        return self._clean(f"{where} failed with HTTP {response.status}{said}")
+
     def _request(self, method: str, path: str, body: t.Any = None, timeout: int | None = None) -> dict[str, t.Any]:
         response = self.host.http(method, f"{self.url}{path}", self._headers(), body, timeout=timeout or self.timeout)
         if response.status == 0:
-            raise ControlError(f"the control interface at {self.url} did not answer: {self._clean(response.error)}")
+            raise ControlError(self._no_answer(response))
         if response.status == 401:
-            raise ControlAuthError(f"the control interface at {self.url} refused the token (HTTP 401): check control.token")
+            raise ControlAuthError(self._refused())
         if response.status >= 400 or not isinstance(response.json, dict):
-            detail = response.json.get("error") if isinstance(response.json, dict) else response.json
-            raise ControlError(self._clean(f"{method} {path} on the control interface failed with HTTP {response.status}: {detail}"))
+            raise ControlError(self._http_failed(method, path, response))
         return response.json
 
     def _run(self, key: str, values: dict[str, str], probe: bool = False) -> str:

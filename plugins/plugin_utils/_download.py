@@ -9,6 +9,7 @@ without a user-info part.
 from __future__ import annotations
 
 import ftplib
+import http.client
 import os
 import shutil
 import ssl
@@ -73,6 +74,11 @@ def _tls_context(validate_certs: bool, ca_path: str | None) -> ssl.SSLContext:
     return context
 
 
+def _why(exc: BaseException) -> str:
+    """The reason an FTP exchange broke off; ftplib's EOFError for a closed connection has no text of its own."""
+    return " ".join(str(exc).split()) or ("the server closed the connection" if isinstance(exc, EOFError) else type(exc).__name__)
+
+
 def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, username: str | None, password: str | None,
          validate_certs: bool, ca_path: str | None, timeout: int) -> None:
     host, port = parts.hostname or "", parts.port or 21
@@ -81,11 +87,13 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
     path = urllib.parse.unquote(parts.path)
     where = f"{'ftps' if tls else 'ftp'}://{host}:{port}"
     client: ftplib.FTP = ftplib.FTP_TLS(context=_tls_context(validate_certs, ca_path), timeout=timeout) if tls else ftplib.FTP(timeout=timeout)
+    greeted = False
     try:
         try:
             client.connect(host, port)
-        except (OSError, ftplib.Error) as exc:
-            raise DownloadError(f"cannot connect to {where}: {exc}", transient=True) from exc
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise DownloadError(f"cannot connect to {where}: {_why(exc)}", transient=True) from exc
+        greeted = True
         try:
             client.login(user, secret)  # FTP_TLS.login() sends AUTH TLS first (explicit TLS)
         except ssl.SSLError as exc:
@@ -103,12 +111,27 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
         if isinstance(exc, DownloadError):
             raise
         # Temporary FTP replies (4xx), dropped connections and timeouts.
-        raise DownloadError(f"downloading {path} from {where} failed: {exc}", transient=True) from exc
+        raise DownloadError(f"downloading {path} from {where} failed: {_why(exc)}", transient=True) from exc
     finally:
-        try:
-            client.quit()
-        except (OSError, EOFError, ftplib.Error):
+        # QUIT needs a server that answered: on a refused connection ftplib has no socket (quit() would raise
+        # AttributeError and hide the real error), on a silent one it would wait for another timeout.
+        if not greeted:
             client.close()
+        else:
+            try:
+                client.quit()
+            except (OSError, EOFError, ftplib.Error):
+                client.close()
+
+
+def _ssl_text(reason: object) -> str:
+    """``reason`` without where in Python's OpenSSL glue it was raised ("_ssl.c:1003: ...", "... (_ssl.c:1020)"): noise to a reader."""
+    text = " ".join(str(reason).split())
+    if text.startswith("_ssl.c:") and ": " in text:
+        text = text.split(": ", 1)[1]
+    if text.endswith(")") and " (_ssl.c:" in text:
+        text = text.rsplit(" (_ssl.c:", 1)[0]
+    return text
 
 
 def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | None, validate_certs: bool,
@@ -121,13 +144,26 @@ def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | N
         response = open_url(url, url_username=username, url_password=password, force_basic_auth=bool(username),
                             validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
         shutil.copyfileobj(response, dest, _CHUNK)
+        # read(n) ends quietly when the server closes early; only the announced length shows the cut. That length
+        # counts the encoded bytes, so a compressed answer (which open_url decodes) cannot be measured against it.
+        headers = getattr(response, "headers", None) or {}
+        expected = str(headers.get("Content-Length") or "")
+        if expected.isdigit() and str(headers.get("Content-Encoding") or "identity").lower() == "identity" and dest.tell() < int(expected):
+            raise http.client.IncompleteRead(b"", int(expected) - dest.tell())
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"downloading {public_url(url)} failed: HTTP {exc.code} {exc.reason}",
                             transient=exc.code >= 500 or exc.code in (408, 429)) from exc
     except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"downloading {public_url(url)} failed: {reason}",
+        raise DownloadError(f"downloading {public_url(url)} failed: {_ssl_text(reason)}",
                             transient=not isinstance(reason, ssl.SSLError) and not isinstance(exc, ssl.SSLError)) from exc
+    except http.client.HTTPException as exc:
+        # A body cut short or a garbled status line: urllib passes these through unwrapped.
+        if isinstance(exc, http.client.IncompleteRead):
+            reason = f"the connection closed {exc.expected} bytes before the end" if exc.expected else "the connection closed before the end"
+        else:
+            reason = f"invalid HTTP response ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        raise DownloadError(f"downloading {public_url(url)} failed: {reason}", transient=True) from exc
 
 
 def fetch(source: str, target: str, *, username: str | None = None, password: str | None = None, validate_certs: bool = True,
@@ -159,8 +195,12 @@ def fetch(source: str, target: str, *, username: str | None = None, password: st
             os.replace(partial, target)
             return
         except DownloadError as exc:
-            if attempt == attempts or not exc.transient:
+            if not exc.transient:
                 raise
+            if attempt == attempts:
+                if attempts == 1:
+                    raise
+                raise DownloadError(f"{exc} (tried {attempts} times)", transient=True) from exc
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
         finally:

@@ -53,11 +53,42 @@ class HttpResponse:
     error: str = ""
 
 
+# The wrappings around the reason a request got no answer. ansible.builtin.uri: "Status code was -1 and not [100, 101, ...
+# 599]: Request failed: <urlopen error [Errno 111] Connection refused>" (the list is the status_code we pass; the tail is
+# module_utils/urls.py fetch_url's: "Request failed: <urlopen error ...>", "Connection failure: timed out", "An unknown error
+# occurred: ..."). ansible.windows.win_uri: "Unhandled exception occurred when sending web request. Exception: ..." around the
+# .NET message, which PowerShell may wrap as 'Exception calling "GetResponse" with "0" argument(s): "..."'.
+_URI_STATUS = ("Status code was ", "]:")
+_WIN_URI = "Unhandled exception occurred when sending web request. Exception: "
+_PS_CALL = ('Exception calling "', '" argument(s): "')
+_FETCH_URL = ("Request failed: ", "Connection failure: ", "An unknown error occurred: ")
+_URLOPEN = ("<urlopen error ", ">")
+
+
+def connection_error(msg: str) -> str:
+    """Why a request got no answer, without the module's wrapping (``Connection refused``, ``timed out``, the TLS error)."""
+    text = " ".join(str(msg or "").split())
+    if text.startswith(_URI_STATUS[0]) and _URI_STATUS[1] in text:
+        text = text.split(_URI_STATUS[1], 1)[1].strip()
+    text = text.removeprefix(_WIN_URI)
+    if text.startswith(_PS_CALL[0]) and _PS_CALL[1] in text and text.endswith('"'):
+        text = text.split(_PS_CALL[1], 1)[1][:-1]
+    for prefix in _FETCH_URL:
+        text = text.removeprefix(prefix)
+    if text.startswith(_URLOPEN[0]) and text.endswith(_URLOPEN[1]):
+        text = text[len(_URLOPEN[0]):-len(_URLOPEN[1])]
+    if text.startswith("[Errno ") and "] " in text:
+        text = text.split("] ", 1)[1]
+    if text.endswith(")") and " (_ssl.c:" in text:
+        text = text.rsplit(" (_ssl.c:", 1)[0]  # where in Python's OpenSSL glue it was raised: noise to a reader
+    return text.strip() or "no connection"
+
+
 def http_response(result: dict[str, t.Any], status_key: str) -> HttpResponse:
     """An :class:`HttpResponse` from the result of ``uri`` / ``win_uri`` (whose status key differs)."""
     status = int(result.get(status_key) or 0)
     if status <= 0:
-        return HttpResponse(status=0, json=None, error=str(result.get("msg", "no connection")))
+        return HttpResponse(status=0, json=None, error=connection_error(str(result.get("msg") or "")))
     payload = result.get("json")
     if payload is None and result.get("content"):
         try:

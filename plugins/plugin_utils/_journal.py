@@ -306,10 +306,11 @@ class Chain:
 
     @property
     def failure(self) -> PhaseState | None:
-        """The first failed forward phase (the reason for a rollback), or None."""
-        phases = self.phases()
-        failed = [phases[name] for name in FORWARD_PHASES if name in phases and phases[name].status == "failed"]
-        return failed[0] if failed else None
+        """The first failed step of the update itself (a forward phase, or a hook between phases): the reason for a rollback."""
+        # A cleanup that failed leaves folders behind; the new version is healthy, so it is no reason to roll back.
+        failed = [state for state in self.phases().values()
+                  if state.status == "failed" and state.name != "cleanup" and (state.name in FORWARD_PHASES or state.name not in ALL_PHASES)]
+        return min(failed, key=lambda state: state.finished or "") if failed else None
 
     @property
     def rolling_back(self) -> bool:
@@ -332,8 +333,23 @@ class Chain:
         return bool(self.last.closed and self.last.closed.get("converged", True))
 
     @property
+    def managed(self) -> bool:
+        """Opened by the role (with the lock), not a module run by hand."""
+        return self.root.generation is not None
+
+    @property
+    def swap_unfinished(self) -> bool:
+        """A swap or its rollback was begun and did not finish."""
+        return any(self.status(name) in ("begun", "failed") for name in ("swap", "rollback_swap")) and not self.done("rollback_swap")
+
+    @property
     def finished(self) -> bool:
-        """Nothing is left to do for this update (closed and converged, or abandoned by a later run)."""
+        """Nothing is left to do for this update (closed and converged, or abandoned by a later run).
+
+        For modules run by hand only an unfinished swap counts: it is theirs to finish.
+        """
+        if not self.managed:
+            return not self.swap_unfinished
         return self.converged or self.last.abandoned_by is not None or self.root.abandoned_by is not None
 
     @property
@@ -394,12 +410,14 @@ def describe_holder(run: RunState) -> str:
 
 
 def lock_verdict(journal: Journal, tickets: list[Ticket], now: datetime.datetime, *, break_lock: bool = False,
-                 orphan_lease_s: float = 3600.0) -> LockVerdict:
+                 orphan_lease_s: float = 3600.0, holder_alive: t.Callable[[dict[str, t.Any]], bool | None] | None = None) -> LockVerdict:
     """Decide whether the lock is free, held by a live run, or stale (taken over with a warning).
 
     ``tickets`` are those found beside the server folder; a ticket newer than the journal's last generation
     belongs to a run that claimed the lock but has not written the journal yet (or died right then): it is
-    respected for ``orphan_lease_s`` after it was made.
+    respected for ``orphan_lease_s`` after it was made. ``holder_alive`` tells from the holder's ``opened`` info
+    whether its controller process still runs (True / False), or None where this controller cannot know (another
+    machine): a holder known dead is taken over at once, the others when their lease has expired.
     """
     generation = max([journal.max_generation] + [ticket.generation for ticket in tickets]) + 1
     stale = tuple(ticket.name for ticket in tickets)
@@ -408,9 +426,12 @@ def lock_verdict(journal: Journal, tickets: list[Ticket], now: datetime.datetime
     warnings = []
     if holder is not None:
         lease = parse_time(holder.lease_until)
-        if lease is not None and lease > now and not break_lock:
+        live_lease = lease is not None and lease > now
+        alive = holder_alive(holder.info) if holder_alive is not None and live_lease else None
+        if live_lease and not break_lock and alive is not False:
             return LockVerdict(False, generation, holder=describe_holder(holder))
-        reason = "conaktiv_update_break_lock is set" if break_lock and lease is not None and lease > now else "its lease has expired"
+        reason = ("its controller process is no longer running" if live_lease and alive is False
+                  else "conaktiv_update_break_lock is set" if live_lease else "its lease has expired")
         warnings.append(f"taking over the update lock of {describe_holder(holder)}: {reason}")
     newer = [ticket for ticket in tickets if ticket.generation > journal.max_generation]
     for ticket in newer:
@@ -550,6 +571,10 @@ def decide(journal: Journal, request: Request, facts: ServerFacts, *, lock: Lock
                         "conaktiv_update_break_lock=true")
     warnings = [lock.warning] if lock.warning else []
     chain = journal.chain()
+    if chain is not None and not chain.managed and not chain.finished:
+        return Decision("refuse", [], request.version, from_version,
+                        f"a swap run by hand ({chain.last.run}, {chain.last.last_at}) is unfinished: finish it with conaktiv.server.swap "
+                        "state=swapped or undo it with state=rolled_back, then run the update again")
     abandons = None
     if chain is not None and not chain.finished and not chain.stop_begun:
         abandons = chain.root.run
@@ -601,7 +626,7 @@ def _installed_target(request: Request, facts: ServerFacts, abandons: str | None
         return Decision("await_structure_update", ["structure_update"], version, installed,
                         f"ConAktiv {installed} is installed and its structure update is still running; waiting for it",
                         abandons=abandons, warnings=warnings)
-    if facts.structure_version and installed and _older(str(facts.structure_version), installed):
+    if facts.structure_version and installed and _older(str(facts.structure_version), installed, release_only=True):
         return Decision("refuse", [], version, installed,
                         f"ConAktiv {installed} is installed, but its user data still has the structure of {facts.structure_version}: "
                         "the structure update did not run or did not finish. No update run left this behind; check the server's "
@@ -621,10 +646,13 @@ def _same(left: str, right: str) -> bool:
         return str(left).strip() == str(right).strip()
 
 
-def _older(left: str, right: str) -> bool:
-    from ._version import compare_versions  # pylint: disable=import-outside-toplevel
+def _older(left: str, right: str, release_only: bool = False) -> bool:
+    """Whether version ``left`` is older than ``right`` (a data structure carries no build number: ``release_only``)."""
+    from ._version import compare_versions, parse_version  # pylint: disable=import-outside-toplevel
 
     try:
+        if release_only:
+            return parse_version(str(left)).release < parse_version(str(right)).release
         return compare_versions(str(left), str(right)) < 0
     except ValueError:
         return False
@@ -650,7 +678,7 @@ def outcome(chain: Chain) -> dict[str, t.Any]:
     """How the update ended: outcome, whether the server runs again, the failed phase and the error."""
     failure = chain.failure
     if failure is None:
-        forward = [name for name in chain.info.get("plan", []) if name in FORWARD_PHASES]
+        forward = [name for name in chain.info.get("plan", []) if name in FORWARD_PHASES and name != "cleanup"]
         if all(chain.done(name) for name in forward):
             result = "up_to_date" if chain.info.get("action") == "up_to_date" else "updated"
             return {"outcome": result, "converged": True, "failed_phase": None, "error": None}
@@ -750,3 +778,19 @@ def compactable(journal: Journal) -> bool:
 def record_dict(record: RunRecord) -> dict[str, t.Any]:
     """A history record as a plain dict."""
     return to_dict(record)
+
+
+def summary(journal: Journal) -> dict[str, t.Any]:
+    """Where the newest update of a journal stands, for info and status: unfinished or not, last phase, lock holder."""
+    chain = journal.chain()
+    if chain is None:
+        return {"unfinished": False, "last_run": None, "runs": [], "version": None, "phase": None, "phase_status": None,
+                "holder": None, "outcome": None, "warnings": journal.warnings}
+    phases = chain.phases()
+    last = list(phases.values())[-1] if phases else None
+    managed = chain.last.generation is not None
+    holder = None if chain.closed or not managed else {
+        "run": chain.last.run, "lease_until": chain.last.lease_until, **{key: chain.last.info.get(key) for key in ("controller", "pid", "user")}}
+    return {"unfinished": managed and not chain.finished, "last_run": chain.last.run, "runs": chain.run_ids,
+            "version": chain.info.get("version"), "phase": last.name if last else None, "phase_status": last.status if last else None,
+            "holder": holder, "outcome": (chain.last.closed or {}).get("outcome"), "warnings": journal.warnings}

@@ -13,10 +13,10 @@ import typing as t
 from ._control import CONTROL_SPEC
 from ._history import HISTORY_FILE_NAME
 from ._host import Host
+from ._journal import JOURNAL_FILE_NAME
 from ._naming import TEMP_FOLDER_NAME, validate_folder_name
 
 STAGE_MARKER_NAME = "stage.json"
-SWAP_JOURNAL_NAME = "swap-journal.jsonl"
 
 SERVICE_SPEC: dict[str, t.Any] = {
     "manager": {"type": "str", "choices": ["windows", "systemd", "command", "none"], "default": "none"},
@@ -46,7 +46,7 @@ class Layout:
     temp: str
     staged_tree: str
     stage_marker: str
-    swap_journal: str
+    journal: str
     history: str
 
 
@@ -61,5 +61,5 @@ def layout(host: Host, args: dict[str, t.Any]) -> Layout:
     temp = host.join(parent, validate_folder_name(args.get("temp_folder_name") or TEMP_FOLDER_NAME))
     history = args.get("history_path") or host.join(parent, HISTORY_FILE_NAME)
     return Layout(server=server, parent=parent, name=name, temp=temp, staged_tree=host.join(temp, name),
-                  stage_marker=host.join(temp, STAGE_MARKER_NAME), swap_journal=host.join(temp, SWAP_JOURNAL_NAME),
+                  stage_marker=host.join(temp, STAGE_MARKER_NAME), journal=host.join(parent, JOURNAL_FILE_NAME),
                   history=str(history))

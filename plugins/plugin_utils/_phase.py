@@ -20,6 +20,7 @@ from ansible.utils.display import Display
 from ._control import ControlError
 from ._host import Host
 from ._posix_host import PosixHost
+from ._run_journal import RunJournal
 from ._runner import CheckModeViolation, HostUnreachable, ModuleFailed, Runner
 
 display = Display()
@@ -68,12 +69,31 @@ def scrub(value: t.Any, secrets: list[str]) -> t.Any:
 
 
 class PhaseAction(ActionBase):
-    """Base of the ``conaktiv.server`` phase action plugins."""
+    """Base of the ``conaktiv.server`` phase action plugins.
+
+    A phase given the ``journal`` option records itself in the run journal: ``begin`` (with its lease) before it
+    acts, ``done`` with the result keys named in ``JOURNAL_KEYS`` after, ``failed`` with the reason. Nothing is
+    written under check mode.
+    """
 
     TRANSFERS_FILES = False
     ARGUMENT_SPEC: dict[str, t.Any] = {}
     MUTUALLY_EXCLUSIVE: list[list[str]] = []
     REQUIRED_IF: list[t.Any] = []
+    REQUIRED_ONE_OF: list[list[str]] = []
+    #: The phase name written to the journal when the ``journal`` option names none.
+    JOURNAL_PHASE: str = ""
+    #: Result keys kept in the journal's ``done`` event (later decisions and the history read them there).
+    JOURNAL_KEYS: tuple[str, ...] = ()
+    #: The phase writes its own ``begin`` event (it knows something worth recording only once it has looked).
+    JOURNAL_BEGINS_ITSELF: bool = False
+    #: Seconds the phase may take when its arguments say nothing (the lease of the update lock covers it).
+    LEASE_S: float = 3600.0
+    #: Whether the ``journal`` option makes this module record itself as a phase.
+    JOURNALED: bool = True
+
+    journal: RunJournal | None = None
+    journal_phase: str = ""
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
@@ -87,15 +107,19 @@ class PhaseAction(ActionBase):
         secrets: list[str] = []
         try:
             dummy, args = self.validate_argument_spec(self.ARGUMENT_SPEC, mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
-                                                      required_if=self.REQUIRED_IF)
+                                                      required_if=self.REQUIRED_IF, required_one_of=self.REQUIRED_ONE_OF)
             secrets = secrets_of(args, self.ARGUMENT_SPEC)
             host = make_host(self, runner)
-            result.update(self.execute(host, args, task_vars))
+            self._journal_open(host, args, secrets)
+            outcome = self.execute(host, args, task_vars)
+            self._journal_done(outcome, time.monotonic() - started)
+            result.update(outcome)
         except HostUnreachable as exc:
             result.update(unreachable=True, msg=f"{self._task.action}: cannot reach the host: {exc}")
         except (AnsibleActionFail, ModuleFailed, ControlError, ValueError, CheckModeViolation) as exc:
             result.update(failed=True, msg=str(getattr(exc, "message", "") or exc))
             result.update(getattr(exc, "result_extra", None) or {})
+            self._journal_failed(scrub(result["msg"], secrets))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         result["remote_calls"] = len(runner.calls)
@@ -106,9 +130,44 @@ class PhaseAction(ActionBase):
         """Do the phase's work and return its result (changed, facts, ...)."""
         raise NotImplementedError
 
+    def lease_seconds(self, args: dict[str, t.Any]) -> float:
+        """How long this phase may take with these arguments (the journal's lease must outlast it)."""
+        del args
+        return self.LEASE_S
+
     def progress(self, message: str, task_vars: dict[str, t.Any]) -> None:
         """Show progress on the controller (visible with -v)."""
         display.v(f"{self._task.action}: {message}", host=str(task_vars.get("inventory_hostname", "")))
+
+    # -- the run journal ---------------------------------------------------------------------------
+    def _journal_open(self, host: Host, args: dict[str, t.Any], secrets: list[str]) -> None:
+        """Bind the journal named by the ``journal`` option and record the begin (unless the phase does it itself)."""
+        option = args.get("journal")
+        self.journal_phase = str((option or {}).get("phase") or self.JOURNAL_PHASE or self._task.action.rsplit(".", 1)[-1])
+        self.journal = None if self._task.check_mode or not self.JOURNALED else RunJournal.from_option(host, option, secrets)
+        if self.journal is not None and not self.JOURNAL_BEGINS_ITSELF:
+            self.journal_begin(args)
+
+    def journal_begin(self, args: dict[str, t.Any], **data: t.Any) -> None:
+        """Record that the phase is about to change the host (with what a resumed run needs to know)."""
+        if self.journal is not None:
+            self.journal.write("begin", phase=self.journal_phase, data=data or None, lease_s=self.lease_seconds(args))
+
+    def _journal_done(self, outcome: dict[str, t.Any], seconds: float) -> None:
+        if self.journal is None:
+            return
+        data = {key: outcome[key] for key in self.JOURNAL_KEYS if key in outcome and outcome[key] is not None}
+        data.update(changed=bool(outcome.get("changed")), msg=str(outcome.get("msg") or "")[:300], duration_s=round(seconds, 2))
+        self.journal.write("done", phase=self.journal_phase, data=data)
+
+    def _journal_failed(self, message: str) -> None:
+        """Record the failure; a journal that cannot be written must not hide the failure itself."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.write("failed", phase=self.journal_phase, data={"error": message[:2000]})
+        except (HostUnreachable, ModuleFailed, AnsibleActionFail) as exc:
+            display.warning(f"{self._task.action}: the failure could not be recorded in the run journal: {exc}")
 
 
 class PhaseFailed(AnsibleActionFail):

@@ -9,7 +9,9 @@ call under ``--check`` (a bug guard: phases predict instead of changing anything
 
 from __future__ import annotations
 
+import collections.abc as c
 import copy
+import re
 import typing as t
 
 from ansible.errors import AnsibleConnectionFailure
@@ -36,6 +38,72 @@ class CheckModeViolation(Exception):
     """A changing call was attempted under check mode."""
 
 
+# Texts that say a module failed but not why: ansible-core's own ("MODULE FAILURE" up to 2.18, "Module failed." and
+# "Module result deserialization failed: ..." in 2.21) and a bare "failed".
+_GENERIC = re.compile(r"(module failure|module failed\.?|failed|unknown error\.?|module result deserialization failed\b.*)", re.IGNORECASE)
+# Stack and position lines of Python, .NET and PowerShell tracebacks: never the reason itself.
+_STACK_LINE = re.compile(r"(\s|at |At line:|At [A-Za-z]:|\+ |[~^]+$|File \"|Traceback \(|ScriptStackTrace:|--- |During handling|The above exception)")
+_TYPE_PREFIX = re.compile(r"^[A-Za-z_][\w.]*: ")
+_MAX_REASON = 300
+
+
+def _field(value: t.Any, name: str) -> t.Any:
+    """Attribute or key ``name``: the error summary is an object on the controller and a dict once serialized."""
+    return value.get(name) if isinstance(value, c.Mapping) else getattr(value, name, None)
+
+
+def _one_line(text: t.Any) -> str:
+    """``text`` with every run of whitespace (newlines too) turned into one space."""
+    return " ".join(str(text or "").split())
+
+
+def _last_meaningful_line(text: t.Any) -> str:
+    """The line of a traceback or of module output that names the error (Python's last line, PowerShell's first)."""
+    lines = [line.rstrip() for line in str(text or "").splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not _STACK_LINE.match(line):
+            return line.strip()
+    return ""
+
+
+def _reasons(result: dict[str, t.Any]) -> list[str]:
+    """Where a failed result may hold its reason, most specific first.
+
+    The shapes are ansible-core 2.21's: ``exception`` is an ErrorSummary whose ``event`` chain carries the messages
+    of the exception and its causes (module_utils/basic.py ``fail_json(exception=...)``; an uncaught exception in a
+    module, whose result then has no ``msg`` at all; a traceback string normalized by _internal/_task.py
+    ``UnifiedTaskResult``), each with a ``formatted_traceback`` when tracebacks are on. A module that died before
+    printing JSON leaves "Module result deserialization failed" and its output in ``module_stderr`` / ``module_stdout``
+    (plugins/action/__init__.py ``_parse_returned_data``). Older cores and PowerShell modules send a plain string.
+    """
+    exception = result.get("exception")
+    events: list[list[str]] = []
+    if isinstance(exception, str):
+        events.append([_last_meaningful_line(exception)])
+    event = _field(exception, "event") if exception is not None else None
+    while event is not None and len(events) < 20:
+        events.append([str(_field(event, "msg") or ""), _last_meaningful_line(_field(event, "formatted_traceback"))])
+        chain = _field(event, "chain")
+        event = _field(chain, "event") if chain is not None else None
+    found = [text for texts in reversed(events) for text in texts]  # the innermost cause first
+    return found + [_last_meaningful_line(result.get(key)) for key in ("module_stderr", "module_stdout")]
+
+
+def failure_message(result: dict[str, t.Any]) -> str:
+    """One line that says why a module failed: its ``msg``, plus the reason it left elsewhere when msg lacks it."""
+    msg = str(result.get("msg") or "").strip()
+    said = _one_line(msg).lower()
+    reason = ""
+    for candidate in map(_one_line, _reasons(result)):
+        core = _TYPE_PREFIX.sub("", candidate)
+        if candidate and not _GENERIC.fullmatch(core) and core.lower() not in said:
+            reason = candidate if len(candidate) <= _MAX_REASON else candidate[:_MAX_REASON] + "..."
+            break
+    if not msg or _GENERIC.fullmatch(msg.splitlines()[0].strip()):
+        return reason or msg or str(result.get("stderr") or "").strip() or "failed"
+    return f"{_one_line(msg)}: {reason}" if reason else msg
+
+
 class Runner:
     """Executes modules on one host through an action plugin."""
 
@@ -54,28 +122,35 @@ class Runner:
         """The inventory name of the host, for progress messages."""
         return str(self._task_vars.get("inventory_hostname", "?"))
 
-    def module(self, name: str, args: dict[str, t.Any], *, probe: bool = False, allow_failure: bool = False) -> dict[str, t.Any]:
+    def module(self, name: str, args: dict[str, t.Any], *, probe: bool = False, allow_failure: bool = False,
+               no_log: bool = False) -> dict[str, t.Any]:
         """Run module ``name`` (an FQCN) with ``args`` on the host and return its result.
 
-        ``probe`` marks a read-only call that must also run under check mode.
+        ``probe`` marks a read-only call that must also run under check mode. ``no_log`` marks a call whose arguments
+        carry a secret in an option the module does not know as secret (a token in ``uri``'s ``headers``): the module
+        then does not log its invocation to the host's syslog / journal / event log (``_ansible_no_log``, which
+        ``ActionBase._execute_module`` takes from the task).
         """
         task = self._action._task
         if task.check_mode and not probe:
             raise CheckModeViolation(f"internal error: {name} would change the host under check mode")
-        saved = task.check_mode
+        saved, saved_no_log = task.check_mode, task.no_log
         task.check_mode = False if probe else saved
+        if no_log:
+            task.no_log = True
         try:
             result = self._action._execute_module(module_name=name, module_args=dict(args), task_vars=self._task_vars)
         except AnsibleConnectionFailure as exc:
             raise HostUnreachable(str(exc)) from exc
         finally:
             task.check_mode = saved
+            task.no_log = saved_no_log
         self.calls.append(name)
         display.vvvv(f"conaktiv.server: {name} -> rc={result.get('rc')} changed={result.get('changed')}", host=self.host_label)
         if result.get("unreachable"):
             raise HostUnreachable(str(result.get("msg", "host unreachable")))
         if result.get("failed") and not allow_failure:
-            raise ModuleFailed(name, str(result.get("msg") or result.get("stderr") or "failed"), result)
+            raise ModuleFailed(name, failure_message(result), result)
         return result
 
     def action(self, name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -96,5 +171,5 @@ class Runner:
         if result.get("unreachable"):
             raise HostUnreachable(str(result.get("msg", "host unreachable")))
         if result.get("failed"):
-            raise ModuleFailed(name, str(result.get("msg") or "failed"), result)
+            raise ModuleFailed(name, failure_message(result), result)
         return result

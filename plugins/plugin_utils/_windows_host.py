@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import time
 import typing as t
+import unicodedata
 
 from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
 from ._runner import ModuleFailed
@@ -49,7 +51,18 @@ param([string[]]$Path, [string]$Destination)
 Compress-Archive -LiteralPath $Path -DestinationPath $Destination
 """
 
-SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT)
+# Create a file exclusively (the lock ticket): of two racing callers exactly one creates it. No module does:
+# win_file state=touch and state=directory succeed on an existing path, and New-Item checks first and creates
+# afterwards, which is not atomic. FileMode.CreateNew is one CreateFile(CREATE_NEW) call, atomic on NTFS and SMB.
+# Only "exists" (IOException 0x80070050, ERROR_FILE_EXISTS) is an answer; everything else fails with its message.
+CLAIM_SCRIPT = """\
+param([string]$Path)
+try { [System.IO.File]::Open($Path, [System.IO.FileMode]::CreateNew).Dispose(); $created = $true }
+catch [System.IO.IOException] { if ($_.Exception.HResult -ne -2147024816) { throw }; $created = $false }
+$Ansible.Result = @{ created = $created }; $Ansible.Changed = $created
+"""
+
+SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT)
 
 # -- error classification ------------------------------------------------------------------------------
 
@@ -101,6 +114,78 @@ def _mentions_in_use(message: str) -> bool:
     return any(word in lowered for word in _IN_USE_WORDS)
 
 
+# -- regular expressions: Python syntax in, .NET syntax out ---------------------------------------------
+
+# Python's inline flags without a .NET counterpart (ASCII-only classes, locale, the Unicode default spelled out).
+_PYTHON_ONLY_FLAGS = frozenset("aLu")
+_PYTHON_QUANTIFIER = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def _dotnet_word_char(char: str) -> bool:
+    """Whether .NET's Regex counts ``char`` as a word character: an escaped one it does not know is an error."""
+    return unicodedata.category(char)[0] == "L" or unicodedata.category(char) in ("Mn", "Mc", "Nd", "Pc") or char in "\u200c\u200d"
+
+
+def dotnet_regex(regexp: str) -> str:
+    """``regexp`` (Python syntax) rewritten for .NET's Regex, which win_lineinfile compiles; ValueError where they cannot agree.
+
+    ``re.escape`` output stays as it is except for escaped word characters other than ASCII letters and digits
+    (``\\_``, ``\\ü`` from older or hand-made escaping): Python reads them as the character, .NET rejects them.
+    Also rewritten: named groups, ``\\Z``, ``{,n}`` / ``{,}``, a literal ``{`` and a ``[`` inside a class (``-[`` is
+    class subtraction in .NET). Refused: ``\\N{...}``, ``\\U``, possessive quantifiers, the flags a, L and u.
+    """
+    try:
+        re.compile(regexp)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {regexp!r} ({exc})") from exc
+    out: list[str] = []
+    index, class_open, previous = 0, -1, ""
+    while index < len(regexp):
+        char, rest = regexp[index], regexp[index + 1:]
+        piece, step, kind = char, 1, "atom"
+        if char == "\\":
+            escaped, step = rest[:1], 2
+            if escaped in ("N", "U"):
+                raise ValueError(f"{regexp!r}: .NET has no \\{escaped} escape; write the character itself")
+            if escaped == "Z":
+                piece = "\\z"  # Python's \Z is the very end; .NET's \Z also matches before a final newline
+            elif not (escaped.isascii() and escaped.isalnum()) and _dotnet_word_char(escaped):
+                piece = escaped
+            else:
+                piece = char + escaped
+        elif class_open >= 0:
+            first = index == class_open + 1 or (index == class_open + 2 and regexp[class_open + 1] == "^")
+            if char == "]" and not first:
+                class_open = -1
+            elif char == "[":
+                piece = "\\["
+        elif char == "[":
+            class_open = index
+        elif char == "{":
+            match = _PYTHON_QUANTIFIER.match(regexp, index)
+            if match and any(match.groups()):
+                piece, step, kind = "{" + (match[1] or "0") + match[2] + match[3] + "}", match.end() - index, "quantifier"
+            else:
+                piece = "\\{"  # a literal { to Python; escaped, .NET cannot read it as a quantifier either
+        elif char in "*+?" and previous != "open":
+            if char == "+" and previous == "quantifier":
+                raise ValueError(f"{regexp!r}: .NET has no possessive quantifiers")
+            kind = "lazy" if char == "?" and previous == "quantifier" else "quantifier"
+        elif char == "(":
+            kind = "open"
+            if rest.startswith("?P<"):
+                piece, step = "(?<", 4
+            elif rest.startswith("?P="):
+                name = rest[3:rest.index(")")]
+                piece, step, kind = f"\\k<{name}>", len(name) + 5, "atom"
+            elif (flags := re.match(r"\?([a-zA-Z]+)", rest)) and set(flags[1]) & _PYTHON_ONLY_FLAGS:
+                raise ValueError(f"{regexp!r}: .NET has no inline flag {min(set(flags[1]) & _PYTHON_ONLY_FLAGS)}")
+        out.append(piece)
+        previous = kind
+        index += step
+    return "".join(out)
+
+
 class WindowsHost(Host):
     """Maps host operations onto ``ansible.windows`` and ``community.windows`` modules."""
 
@@ -133,7 +218,13 @@ class WindowsHost(Host):
         found = self.runner.module("ansible.windows.win_stat", args, probe=True)["stat"]
         if not found.get("exists"):
             return PathStat(exists=False)
-        return PathStat(exists=True, is_dir=bool(found.get("isdir")), size=int(found.get("size") or 0), checksum=found.get("checksum"))
+        # A junction is a link too. lnk_source is the target made absolute (lnk_target keeps a relative one relative),
+        # like the POSIX adapter's. A link to a folder is a folder to Windows (isdir), unlike lstat on POSIX.
+        is_link = bool(found.get("islnk") or found.get("isjunction"))
+        mtime = found.get("lastwritetime")
+        return PathStat(exists=True, is_dir=bool(found.get("isdir")), size=int(found.get("size") or 0), checksum=found.get("checksum"),
+                        mtime=float(mtime) if mtime is not None else None, is_link=is_link,
+                        link_target=(found.get("lnk_source") or found.get("lnk_target")) if is_link else None)
 
     def list_existing_dirs(self, paths: list[str]) -> dict[str, list[str]]:
         if not paths:
@@ -172,6 +263,23 @@ class WindowsHost(Host):
 
         self._retry_in_use(attempt, f"renaming {source} to {target}", "ansible.windows.win_powershell",
                            f"Nothing was moved: {source} is unchanged, so the server can still be started from it.")
+
+    def put_line(self, path: str, line: str, regexp: str) -> bool:
+        # win_lineinfile calls the option regex (regexp is only an alias) and compiles it with .NET's Regex: see dotnet_regex.
+        # Like lineinfile it replaces the last matching line; it writes CRLF line ends.
+        result = self.runner.module(self.lineinfile_module, {"path": path, "regex": dotnet_regex(regexp), "line": line, "insertafter": "EOF",
+                                                             "create": True})
+        return bool(result.get("changed"))
+
+    def claim(self, path: str) -> bool:
+        result = self._powershell(CLAIM_SCRIPT, {"Path": path})
+        if not result.get("failed") and isinstance(result.get("result"), dict):
+            return bool(result["result"].get("created"))
+        message = _script_error(result)[0]
+        # A folder at the path refuses CreateNew with "access denied", not "exists": whether the path exists now decides.
+        if self.stat(path).exists:
+            return False
+        raise ModuleFailed("ansible.windows.win_powershell", f"creating the lock ticket {path} failed: {message}", result)
 
     def copy_tree(self, source: str, target: str) -> None:
         # win_copy (remote_src) copies a folder *into* dest unless src ends in a backslash, which copies only its
@@ -282,7 +390,8 @@ class WindowsHost(Host):
         if body is not None:
             # Sent as text: win_uri would turn a dict into JSON with ConvertTo-Json, which reshapes some values.
             args.update(body=json.dumps(body), content_type="application/json")
-        result = self.runner.module("ansible.windows.win_uri", args, probe=method == "GET", allow_failure=True)
+        # The headers carry the control token: the module must not log its arguments on the host.
+        result = self.runner.module("ansible.windows.win_uri", args, probe=method == "GET", allow_failure=True, no_log=bool(headers))
         return http_response(result, "status_code")
 
     def message_console(self, text: str, display_seconds: int = 60) -> bool:

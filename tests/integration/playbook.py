@@ -55,23 +55,42 @@ def ansible_env(results_file: pathlib.Path) -> dict[str, str]:
 
 
 def run_tasks(workdir: pathlib.Path, tasks: list[dict[str, t.Any]], *, extra_args: t.Sequence[str] = (),
-              play_vars: dict[str, t.Any] | None = None, timeout: int = 300) -> PlaybookRun:
-    """Run ``tasks`` in one play against localhost (local connection) and collect every result."""
+              play_vars: dict[str, t.Any] | None = None, timeout: int = 300,
+              wrapper: t.Sequence[str] = ()) -> PlaybookRun:
+    """Run ``tasks`` in one play against localhost (local connection) and collect every result.
+
+    ``wrapper`` is put in front of the ansible-playbook command (e.g. ``hostlog.HostSyslog.wrapper``).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     count = len(list(workdir.glob("playbook-*.yml")))
     playbook = workdir / f"playbook-{count}.yml"
     results_file = workdir / f"results-{count}.jsonl"
     play = {"name": "test", "hosts": "localhost", "gather_facts": False, "vars": play_vars or {}, "tasks": tasks}
     playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    return run_playbook(playbook, results_file, extra_args=extra_args, timeout=timeout)
+    return run_playbook(playbook, results_file, extra_args=extra_args, timeout=timeout, wrapper=wrapper)
+
+
+def playbook_command(playbook: pathlib.Path, *, inventory: str = "localhost,", extra_args: t.Sequence[str] = (),
+                     wrapper: t.Sequence[str] = ()) -> list[str]:
+    """The argv of an ansible-playbook run (local connection), behind an optional ``wrapper`` prefix."""
+    return [*wrapper, str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-c", "local", str(playbook), *extra_args]
+
+
+def read_results(results_file: pathlib.Path) -> list[dict[str, t.Any]]:
+    """What the record_results callback wrote (a run killed mid-line leaves a torn last line, skipped)."""
+    results = []
+    if results_file.exists():
+        for line in results_file.read_text(encoding="utf-8").splitlines():
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                continue
+    return results
 
 
 def run_playbook(playbook: pathlib.Path, results_file: pathlib.Path, *, inventory: str = "localhost,",
-                 extra_args: t.Sequence[str] = (), timeout: int = 300) -> PlaybookRun:
-    """Run an existing playbook file."""
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-c", "local", str(playbook), *extra_args]
+                 extra_args: t.Sequence[str] = (), timeout: int = 300, wrapper: t.Sequence[str] = ()) -> PlaybookRun:
+    """Run an existing playbook file; ``wrapper`` is an argv prefix for the ansible-playbook command."""
+    cmd = playbook_command(playbook, inventory=inventory, extra_args=extra_args, wrapper=wrapper)
     proc = subprocess.run(cmd, env=ansible_env(results_file), capture_output=True, text=True, timeout=timeout, check=False)
-    results = []
-    if results_file.exists():
-        results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return PlaybookRun(rc=proc.returncode, output=proc.stdout + proc.stderr, results=results)
+    return PlaybookRun(rc=proc.returncode, output=proc.stdout + proc.stderr, results=read_results(results_file))

@@ -134,25 +134,6 @@ def test_already_up_to_date_changes_nothing(tmp_path, sim_site_factory, sim_pack
     assert "already installed" in run.output and history(site) == []
 
 
-def test_a_run_interrupted_in_the_middle_of_the_swap_converges_when_run_again(tmp_path, site, sim_package):
-    package = sim_package("2.0.0")
-    preserved = site.snapshot(PRESERVED)
-    staged = [{"name": "stage", "conaktiv.server.stage": {"server_path": str(site.server_dir), "version": "2.0.0", "source": str(package)}}]
-    assert run_tasks(tmp_path / "stage", staged).rc == 0
-    site.stop()
-    # As if the controller died right after renaming the server folder to _old0001.
-    (site.root / "Temp_Updateordner" / "swap-journal.jsonl").write_text(json.dumps(
-        {"step": "begin", "old": "ConAktiv Server_old0001", "version": "2.0.0", "time": "2026-11-23T22:00:00+00:00"}) + "\n")
-    site.server_dir.rename(site.root / "ConAktiv Server_old0001")
-    run = update(tmp_path, site, package)
-    assert run.rc == 0, run.output
-    status = site.server_status()
-    assert status["version"] == "2.0.0" and status["state"] == "ready"
-    assert site.snapshot(PRESERVED) == preserved
-    assert history(site)[-1]["outcome"] == "updated"
-    assert not (site.root / "Temp_Updateordner").exists()
-
-
 def test_check_mode_predicts_and_changes_nothing(tmp_path, site, sim_package):
     site.login("anna", logoff_after=1)
     listing = sorted(p.name for p in site.root.iterdir())

@@ -90,10 +90,10 @@ def test_next_free_old_number_and_missing_optional_items(tmp_path, sim_site, sim
 def test_interrupted_swap_is_finished_by_a_rerun(tmp_path, sim_site, sim_package):
     stage(tmp_path, sim_site, sim_package("2.0.0"))
     before = preserved_snapshot(sim_site.server_dir)
-    temp = sim_site.root / "Temp_Updateordner"
-    # As if the controller died right after the first rename.
-    (temp / "swap-journal.jsonl").write_text(json.dumps({"step": "begin", "old": "ConAktiv Server_old0001", "version": "2.0.0",
-                                                         "time": "2026-11-23T22:00:00+00:00"}) + "\n")
+    # As if the controller died right after the first rename: the swap had recorded its begin in the run journal.
+    (sim_site.root / "conaktiv-update-journal.jsonl").write_text(json.dumps(
+        {"v": 1, "run": "swap-by-hand", "at": "2026-11-23T22:00:00+00:00", "event": "begin", "phase": "swap",
+         "data": {"old": "ConAktiv Server_old0001", "version": "2.0.0"}}) + "\n")
     sim_site.server_dir.rename(sim_site.root / "ConAktiv Server_old0001")
     run = run_tasks(tmp_path / "play", [swap_task(sim_site)])
     assert run.rc == 0, run.output

@@ -22,10 +22,10 @@ MODULES_BY_METHOD = {
     "stat": "ansible.windows.win_stat",
     "list_existing_dirs": "ansible.windows.win_find",
     "make_dir / remove": "ansible.windows.win_file",
-    "rename / free_bytes / volume_id / make_zip (several)": "ansible.windows.win_powershell",
+    "rename / free_bytes / volume_id / make_zip (several) / claim": "ansible.windows.win_powershell",
     "read_text": "ansible.windows.slurp",
     "write_text / put_file / copy_tree": "ansible.windows.win_copy",
-    "append_line": "community.windows.win_lineinfile",
+    "append_line / put_line": "community.windows.win_lineinfile",
     "unpack": "community.windows.win_unzip",
     "make_zip (one)": "community.windows.win_zip",
     "run / set_service (sc.exe)": "ansible.windows.win_command",
@@ -36,9 +36,9 @@ MODULES_BY_METHOD = {
     "message_console": "community.windows.win_msg",
 }
 USED = sorted(set(MODULES_BY_METHOD.values()))
-# The documented types the implementation spells differently.
+# The documented types the implementation spells differently. An option documented without a type is a str (win_lineinfile's regex).
 SAME_TYPE = {("path", "path"), ("str", "str"), ("int", "int"), ("bool", "bool"), ("list", "list"), ("dict", "dict"), ("raw", "raw"),
-             ("str", None), ("path", None)}
+             ("str", None), ("path", None), (None, "str")}
 
 
 def tour(world, site, package_path) -> list[str]:
@@ -54,6 +54,8 @@ def tour(world, site, package_path) -> list[str]:
     host.write_text(f"{temp}\\stage.json", "{}\n")
     host.read_text(f"{temp}\\stage.json")
     host.append_line(f"{temp}\\swap-journal.jsonl", '{"step": "begin"}')
+    host.put_line(f"{temp}\\history.jsonl", '{"run_id":"r1","outcome":"started"}', re.escape('"run_id":"r1"'))
+    host.claim(f"{temp}\\lock-000001")
     host.copy_tree(f"{server}\\Server Database\\Preferences", f"{temp}\\Preferences")
     host.free_bytes("D:\\ConAktiv")
     host.volume_id(server)
@@ -154,6 +156,7 @@ def test_aliases_and_defaults_are_what_the_module_sees():
     params = wincontract.validate("ansible.windows.win_uri", {"url": "http://127.0.0.1:2049/api/status", "method": "GET", "timeout": 5})
     assert params["url_method"] == "GET" and params["url_timeout"] == 5 and params["status_code"] == [200] and params["return_content"] is False
     assert wincontract.validate("community.windows.win_lineinfile", {"path": "C:\\x", "line": "a", "insertafter": "^\\[section\\]"})
+    assert wincontract.validate("community.windows.win_lineinfile", {"path": "C:\\x", "line": "a", "regexp": "^a"})["regex"] == "^a"
 
 
 def test_snippets_are_constant_and_take_their_values_only_as_parameters():

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import base64
+import codecs
 
 import pytest
 import wincontract
 from winemu import EmulatorError
 from wincontract import ContractViolation
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, VOLUME_SCRIPT
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import CLAIM_SCRIPT, MOVE_SCRIPT, VOLUME_SCRIPT
 
 
 def call(emulator, module, check_mode=False, internal=False, **args):
@@ -88,6 +89,50 @@ def test_win_lineinfile_quirks(emulator):
     assert call(emulator, "community.windows.win_lineinfile", path="C:\\Temp\\unix.txt", line="drei")["changed"]
     assert emulator.fs.local("C:\\Temp\\unix.txt").read_bytes() == b"eins\r\nzwei\r\ndrei\r\n", "rewritten with CRLF, final newline kept"
     assert call(emulator, "community.windows.win_lineinfile", path="C:\\Temp\\new.txt", line="x")["msg"] == "Path C:\\Temp\\new.txt does not exist !"
+
+
+def test_win_lineinfile_regex_replaces_the_last_match_like_present(emulator):
+    lines = "community.windows.win_lineinfile"
+    emulator.write("C:\\Temp\\conf.txt", "\ufeffname=a\nport=1\nname=b\n".encode())
+    replaced = call(emulator, lines, path="C:\\Temp\\conf.txt", regex="^name=", line="name=c")
+    assert replaced == {"changed": True, "msg": "line replaced", "backup": "", "encoding": "utf-8"}
+    assert emulator.fs.local("C:\\Temp\\conf.txt").read_bytes() == codecs.BOM_UTF8 + b"name=a\r\nport=1\r\nname=c\r\n", "the BOM is kept"
+    assert call(emulator, lines, path="C:\\Temp\\conf.txt", regex="^name=", line="name=c")["changed"] is False
+    added = call(emulator, lines, path="C:\\Temp\\conf.txt", regex="^host=", line="host=x", newline="unix")
+    assert added["msg"] == "line added" and emulator.fs.local("C:\\Temp\\conf.txt").read_bytes().endswith(b"name=c\nhost=x\n")
+    # .NET's regex rejects an escaped word character it does not know (Python reads \_ as _): after creating the file.
+    refused = call(emulator, lines, path="C:\\Temp\\new.txt", regex="a\\_b", line="a_b", create=True)
+    assert refused["failed"] and refused["msg"].endswith('"parsing "a\\_b" - Unrecognized escape sequence \\_."')
+    assert emulator.fs.local("C:\\Temp\\new.txt").read_bytes() == b"\r\n"
+    with pytest.raises(EmulatorError, match="only state=present"):
+        call(emulator, lines, path="C:\\Temp\\conf.txt", regex="^name=", state="absent")
+
+
+def test_win_stat_reports_links_and_junctions(emulator):
+    emulator.write("D:\\ConAktiv\\ConAktiv Server\\version.txt", "1.0.0")
+    emulator.fs.link("D:\\ConAktiv\\current", "ConAktiv Server")
+    emulator.fs.link("D:\\ConAktiv\\fixed", "D:\\ConAktiv\\ConAktiv Server", junction=True)
+    link = call(emulator, "ansible.windows.win_stat", path="D:\\ConAktiv\\current")["stat"]
+    assert (link["islnk"], link["isjunction"], link["isdir"], link["isreg"]) == (True, False, True, False)
+    assert link["lnk_target"] == "ConAktiv Server" and link["lnk_source"] == "D:\\ConAktiv\\ConAktiv Server"
+    junction = call(emulator, "ansible.windows.win_stat", path="D:\\ConAktiv\\fixed")["stat"]
+    assert (junction["islnk"], junction["isjunction"]) == (False, True) and "ReparsePoint" in junction["attributes"]
+    plain = call(emulator, "ansible.windows.win_stat", path="D:\\ConAktiv\\ConAktiv Server")["stat"]
+    assert plain["islnk"] is False and "lnk_target" not in plain
+    documented = wincontract.returns("ansible.windows.win_stat")["stat"]["contains"]
+    assert {"islnk", "isjunction", "lnk_source", "lnk_target", "lastwritetime"} <= set(documented) and set(link) <= set(documented)
+
+
+def test_the_claim_snippet_answers_like_dotnet(emulator):
+    def claim(path):
+        return call(emulator, "ansible.windows.win_powershell", script=CLAIM_SCRIPT, parameters={"Path": path}, error_action="stop")
+    emulator.fs.local("D:\\Locks\\folder").mkdir(parents=True)
+    assert claim("D:\\Locks\\t1")["result"] == {"created": True} and claim("D:\\Locks\\T1")["result"] == {"created": False}
+    folder = claim("D:\\Locks\\folder")["error"][0]["exception"]
+    assert folder["message"] == 'Exception calling "Open" with "2" argument(s): "Access to the path \'D:\\Locks\\folder\' is denied."'
+    assert folder["inner_exception"]["type"] == "System.UnauthorizedAccessException"
+    missing = claim("D:\\Nope\\t1")
+    assert missing["failed"] and missing["error"][0]["exception"]["inner_exception"]["type"] == "System.IO.DirectoryNotFoundException"
 
 
 def test_snippets_must_be_the_constants_with_matching_parameters(emulator):

@@ -97,7 +97,8 @@ def test_full_update_sequence(world, site, package, emulator):
 
     cleaned = ok(swap(world, site, state="cleaned"))
     assert sorted(cleaned["removed"]) == sorted([f"{site.server}_old0001", TEMP])
-    assert site.names() == ["Backups", "ConAktiv Data", "ConAktiv Server", "conaktiv-update-history.jsonl"]
+    # The swap keeps its steps in the run journal beside the server folder, also when run by hand.
+    assert site.names() == ["Backups", "ConAktiv Data", "ConAktiv Server", "conaktiv-update-history.jsonl", "conaktiv-update-journal.jsonl"]
     facts = ok(world.run("conaktiv.server.info", site.args()))
     assert facts["installed_version"] == "2.0.0" and facts["old_folders"] == [] and facts["staged"] is None
     assert [entry["to_version"] for entry in facts["history"]] == ["2.0.0"] and facts["history_warnings"] == []

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import re
 import tarfile
+import threading
 import time
 import zipfile
 
@@ -16,7 +19,7 @@ from winemu import zip_names
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import ServiceError
-from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, WindowsHost
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import CLAIM_SCRIPT, MOVE_SCRIPT, WindowsHost, dotnet_regex
 
 UMLAUT = "D:\\Büro Müller\\ConAktiv Server"
 
@@ -56,6 +59,22 @@ def test_stat_reads_size_and_checksum_case_insensitively(host, emulator):
     with pytest.raises(ValueError, match="sha224"):
         host.stat(UMLAUT, "sha224")
     assert modules(emulator) == ["ansible.windows.win_stat"] * 3
+
+
+def test_stat_reports_the_modification_time_and_links_without_following_them(host, emulator):
+    server = emulator.write("D:\\ConAktiv\\ConAktiv Server\\version.txt", "2.0.0")
+    os.utime(server, (1_790_000_000.25, 1_790_000_000.25))
+    found = host.stat("D:\\ConAktiv\\ConAktiv Server\\version.txt")
+    assert found.mtime == 1_790_000_000.25 and not found.is_link and found.link_target is None
+    emulator.fs.link("D:\\ConAktiv\\current", "ConAktiv Server")
+    emulator.fs.link("D:\\ConAktiv\\fixed", "D:\\ConAktiv\\ConAktiv Server", junction=True)
+    emulator.fs.link("D:\\ConAktiv\\version-link.txt", "ConAktiv Server\\version.txt")
+    relative, junction = host.stat("D:\\ConAktiv\\current"), host.stat("d:\\conaktiv\\FIXED")
+    assert relative.is_link and relative.is_dir and relative.link_target == "D:\\ConAktiv\\ConAktiv Server", "made absolute (lnk_source)"
+    assert junction.is_link and junction.is_dir and junction.link_target == "D:\\ConAktiv\\ConAktiv Server", "a junction is a link too"
+    to_file = host.stat("D:\\ConAktiv\\version-link.txt", "sha256")
+    assert to_file.is_link and not to_file.is_dir and to_file.checksum == hashlib.sha256(b"2.0.0").hexdigest()
+    assert not host.stat("D:\\ConAktiv").is_link and host.stat("D:\\ConAktiv").mtime is not None
 
 
 def test_list_dirs_asks_win_find_once_per_level_and_never_for_a_missing_folder(host, emulator):
@@ -169,6 +188,83 @@ def test_append_line_creates_once_and_reads_back_as_history(host, emulator):
     assert [record.run_id for record in records] == ["a", "b"] and warnings == []
     with pytest.raises(ModuleFailed, match="Could not find a part of the path"):
         host.append_line("D:\\missing folder\\history.jsonl", first)
+
+
+def test_put_line_appends_then_replaces_the_last_matching_line_with_crlf(host, emulator):
+    history = "D:\\ConAktiv\\conaktiv-update-history.jsonl"
+    key = re.escape('"run_id":"20261201T220000Z-crm1-ab12"')
+    started = '{"run_id":"20261201T220000Z-crm1-ab12","outcome":"started"}'
+    done = started.replace("started", "updated")
+    host.make_dir("D:\\ConAktiv")
+    assert host.put_line(history, started, key) is True
+    assert emulator.fs.local(history).read_bytes() == b"\r\n" + started.encode(), "created with an empty first line, no final newline"
+    assert host.put_line(history, done, key) is True and host.put_line(history, done, key) is False
+    assert emulator.fs.local(history).read_bytes() == b"\r\n" + done.encode()
+    lines = [call for call in emulator.calls if call.module == "community.windows.win_lineinfile"]
+    assert [call.result["msg"] for call in lines] == ["line added", "line replaced", ""]
+    assert all(call.args["regex"] == dotnet_regex(key) and "regexp" not in call.args for call in lines)
+    # Several lines match (an older copy of the record): only the last one is replaced, the others stay.
+    other = '{"run_id":"20261101T220000Z-crm1-cd34","outcome":"updated"}'
+    emulator.write(history, "\n".join([started, other, started, ""]))
+    assert host.put_line(history, done, key) is True
+    assert emulator.fs.local(history).read_bytes() == "\r\n".join([started, other, done, ""]).encode(), "LF rewritten as CRLF, final newline kept"
+
+
+def test_put_line_escapes_the_way_dotnet_reads_them(host, emulator):
+    """Characters re.escape escapes (- . space # & ~) and escapes Python reads but .NET rejects (\\_ , \\ü) both work."""
+    journal = "D:\\Büro Müller\\journal.jsonl"
+    host.make_dir("D:\\Büro Müller")
+    record = '{"run_id":"2026-12-01 22.00 #1 & ~x_ü","step":"begin"}'
+    assert host.put_line(journal, record, re.escape('"run_id":"2026-12-01 22.00 #1 & ~x_ü"')) is True
+    assert host.put_line(journal, record.replace("begin", "end"), '"run_id":"2026\\-12\\-01 22\\.00 \\#1 & ~x\\_\\ü"') is True
+    assert emulator.fs.local(journal).read_bytes().decode() == "\r\n" + record.replace("begin", "end")
+    calls = len(emulator.calls)
+    with pytest.raises(ValueError, match="possessive"):
+        host.put_line(journal, record, "x++")
+    assert len(emulator.calls) == calls, "refused before any call"
+
+
+def test_claim_creates_an_empty_file_once(host, emulator):
+    ticket = "D:\\ConAktiv\\Sperre\\ticket-000001"
+    host.make_dir("D:\\ConAktiv\\Sperre")
+    assert host.claim(ticket) is True
+    assert emulator.fs.local(ticket).is_file() and emulator.fs.local(ticket).read_bytes() == b""
+    assert host.claim(ticket) is False and host.claim("d:\\conaktiv\\SPERRE\\Ticket-000001") is False
+    claims = [call for call in emulator.calls if call.module == "ansible.windows.win_powershell"]
+    assert [call.args["script"] for call in claims] == [CLAIM_SCRIPT] * 3 and claims[0].args["parameters"] == {"Path": ticket}
+    assert [(call.changed, call.result["result"]) for call in claims] == [(True, {"created": True})] + [(False, {"created": False})] * 2
+
+
+@pytest.mark.parametrize("callers", [2, 5])
+def test_claim_of_racing_callers_gives_exactly_one_true(world, emulator, callers):
+    ticket = "D:\\ConAktiv\\ticket-000002"
+    emulator.fs.local("D:\\ConAktiv").mkdir()
+    # Every caller reaches the create at the same moment; the file system decides (CreateNew / O_EXCL).
+    emulator.claim_barrier = threading.Barrier(callers)
+    hosts = [world.host() for _ in range(callers)]
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda host=host: results.append(host.claim(ticket))) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(results) == [False] * (callers - 1) + [True]
+
+
+def test_claim_of_a_path_held_by_a_folder_is_false(host, emulator):
+    emulator.fs.local("D:\\ConAktiv\\ticket-000003").mkdir(parents=True)
+    assert host.claim("D:\\ConAktiv\\ticket-000003") is False
+    script, stat = emulator.calls
+    inner = script.result["error"][0]["exception"]["inner_exception"]
+    assert (inner["type"], inner["hresult"]) == ("System.UnauthorizedAccessException", -2147024891), ".NET does not say 'exists' for a folder"
+    assert stat.module == "ansible.windows.win_stat", "so whether the path exists decides, as on POSIX"
+
+
+def test_claim_fails_with_the_real_message_for_anything_but_exists(host, emulator):
+    with pytest.raises(ModuleFailed, match=re.escape("creating the lock ticket D:\\Nirgends\\ticket-000001 failed: Could not find a part of the path "
+                                                     "'D:\\Nirgends\\ticket-000001'.")):
+        host.claim("D:\\Nirgends\\ticket-000001")
+    assert not emulator.fs.local("D:\\Nirgends").exists()
 
 
 def test_copy_tree_copies_folders_files_and_empty_folders(host, emulator):

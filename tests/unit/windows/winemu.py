@@ -8,7 +8,8 @@ a call the module would reject raises :class:`ContractViolation` and is recorded
 Windows path rules: ``D:\\ConAktiv\\ConAktiv Server`` lives in ``<root>/drive_D/ConAktiv/ConAktiv Server``,
 ``\\\\fileserver\\share\\x`` in ``<root>/unc/fileserver/share/x``; every name is looked up case-insensitively,
 trailing dots and spaces are dropped (as Windows does), forward slashes are separators too. Files can be
-"in use" (open in a process): moving, deleting or overwriting them fails the way Windows refuses it.
+"in use" (open in a process): moving, deleting or overwriting them fails the way Windows refuses it. Symbolic
+links and junctions (:meth:`WinFS.link`) are local symlinks that win_stat reports as links.
 
 Return values and failure messages follow each module's RETURN documentation and its .ps1 source
 (ansible.windows 3.8, community.windows 3.3). A fake ConAktiv Windows service (:class:`FakeService`) provides
@@ -18,6 +19,7 @@ service states, a process that can linger, open files, listening ports and the h
 from __future__ import annotations
 
 import base64
+import codecs
 import dataclasses
 import fnmatch
 import hashlib
@@ -29,6 +31,7 @@ import pathlib
 import re
 import shutil
 import tarfile
+import threading
 import time
 import typing as t
 import urllib.parse
@@ -49,6 +52,9 @@ READ_ONLY_MODULES = frozenset({"ansible.windows.win_stat", "ansible.windows.win_
 _POLL = 0.05  # seconds between two looks of an emulated wait (the real modules sleep a second)
 _HR_ACCESS_DENIED, _HR_SHARING, _HR_EXISTS, _HR_PATH_NOT_FOUND, _HR_FILE_NOT_FOUND = -2147024891, -2147024864, -2147024713, -2147024893, -2147024894
 _HR_COR_IO, _HR_ARGUMENT = -2146232800, -2147024809
+# The escapes .NET's RegexParser knows (ScanBackslash / ScanCharEscape); any other escaped word character is an error.
+_DOTNET_ESCAPES = frozenset("abBtrvfnexucdDwWsSpPAzZGk0123456789")
+_DOTNET_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
 
 
 class EmulatorError(AssertionError):
@@ -109,6 +115,8 @@ class WinFS:
         self.locks: list[Lock] = []
         self.lock_sources: list[t.Callable[[], list[pathlib.Path]]] = []
         self.hidden: set[pathlib.Path] = set()
+        # link -> (the target as written into the reparse point, whether it is a junction)
+        self.links: dict[pathlib.Path, tuple[str, bool]] = {}
         self.free = {"C": 40 * 1024 ** 3, "D": 500 * 1024 ** 3}
         for letter in self.free:
             (root / f"drive_{letter}").mkdir(parents=True, exist_ok=True)
@@ -146,6 +154,31 @@ class WinFS:
                 if entry.casefold() == name.casefold():
                     return entry
         return name
+
+    def link(self, winpath: str, target: str, junction: bool = False) -> pathlib.Path:
+        """Make ``winpath`` a symbolic link to ``target`` (relative to the link's folder, or absolute), or a junction.
+
+        A junction points at a folder by its absolute path (mklink /J); a symbolic link keeps a relative target relative.
+        """
+        if junction and not PureWin(target).is_absolute():
+            raise EmulatorError("a junction needs an absolute target")
+        local = self.local(winpath)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.symlink_to(self.local(self.link_source(winpath, target)))
+        self.links[local] = (target, junction)
+        return local
+
+    @staticmethod
+    def link_source(winpath: str, target: str) -> str:
+        """The absolute target of a link (what win_stat reports as lnk_source: Path.GetFullPath of folder + target)."""
+        joined = PureWin(winpath).parent / target
+        parts: list[str] = []
+        for part in joined.parts[1:]:
+            if part == "..":
+                parts = parts[:-1]
+            elif part not in ("", "."):
+                parts.append(part)
+        return str(PureWin(joined.anchor, *parts))
 
     def drive_exists(self, winpath: str) -> bool:
         return self._anchor(PureWin(winpath).drive).is_dir()
@@ -346,6 +379,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         self.console_messages: list[str] = []
         self.tar_exe = True
         self.msg_exe = True
+        #: When set, every claim snippet waits here right before it creates its file (to race two callers deterministically).
+        self.claim_barrier: threading.Barrier | None = None
         self._faults: list[tuple[t.Callable[[str, dict[str, t.Any]], bool], str]] = []
         self._tmp_numbers = itertools.count(1)
 
@@ -423,24 +458,37 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
 
     # -- ansible.windows ---------------------------------------------------------------------------------
     def _win_stat(self, params: dict[str, t.Any]) -> Result:
+        if params["follow"]:
+            raise EmulatorError("win_stat: follow=true is not emulated")
         path = self.fs.local(params["path"])
-        if not path.exists():
+        link = None
+        if path.is_symlink():  # one made by WinFS.link, or else (an unpacked tar) an absolute link into the tree
+            link = self.fs.links.get(path) or (self.fs.winpath(pathlib.Path(os.path.realpath(path))), False)
+        if not path.exists() and link is None:
             return {"changed": False, "stat": {"exists": False}}
-        stat = path.stat()
-        info: Result = {"exists": True, "isdir": path.is_dir(), "isreg": path.is_file(), "islnk": False, "isjunction": False,
-                        "ishidden": path in self.fs.hidden, "isreadonly": False, "isarchive": path.is_file(), "isshared": False,
-                        "attributes": "Directory" if path.is_dir() else "Archive", "path": str(PureWin(params["path"])), "filename": path.name,
+        # Get-AnsibleItem does not follow a link: times and attributes are the link's own; a link to a folder is a folder.
+        stat = path.lstat()
+        attributes = ("Directory" if path.is_dir() else "Archive") + (", ReparsePoint" if link else "")
+        info: Result = {"exists": True, "isdir": path.is_dir(), "isreg": path.is_file() and not link, "islnk": bool(link and not link[1]),
+                        "isjunction": bool(link and link[1]), "ishidden": path in self.fs.hidden, "isreadonly": False,
+                        "isarchive": "Archive" in attributes, "isshared": False, "attributes": attributes, "path": str(PureWin(params["path"])),
+                        "filename": path.name,
                         "creationtime": stat.st_ctime, "lastwritetime": stat.st_mtime, "lastaccesstime": stat.st_atime, "owner": "BUILTIN\\Administrators",
                         "nlink": 1, "hlnk_targets": []}
+        if link:
+            info.update(lnk_target=link[0], lnk_source=self.fs.link_source(params["path"], link[0]))
         if path.is_dir():
             if params["get_size"]:
                 info["size"] = sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
         else:
             info["extension"] = path.suffix
             if params["get_size"]:
-                info["size"] = stat.st_size
+                info["size"] = 0 if link else stat.st_size  # FileInfo.Length of a link is the link's own (empty) data
             if params["get_checksum"]:
-                info["checksum"] = sha(path, params["checksum_algorithm"])
+                if not path.is_file():
+                    return failed("Failed to get hash of file, set get_checksum to False to ignore this error: "
+                                  f"Could not find file '{params['path']}'.")
+                info["checksum"] = sha(path, params["checksum_algorithm"])  # the hash is read through the link
         return {"changed": False, "stat": info}
 
     def _win_find(self, params: dict[str, t.Any]) -> Result:
@@ -645,7 +693,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
                 raise ContractViolation(f"win_powershell: parameter {name} must be a string, not {value!r}")
         if params.get("error_action") != "stop":
             raise ContractViolation("win_powershell: the snippets rely on error_action 'stop'")
-        run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip}[script]
+        run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip,
+               winhost.CLAIM_SCRIPT: self._ps_claim}[script]
         base: Result = {"changed": True, "result": {}, "output": [], "error": [], "host_out": "", "host_err": "", "warning": [], "verbose": [],
                         "debug": [], "information": []}
         try:
@@ -706,6 +755,28 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
                 for item in items:
                     archive.write(item, "\\".join(item.relative_to(source.parent).parts))
         return {"changed": True}
+
+    def _ps_claim(self, parameters: dict[str, t.Any]) -> Result:
+        """File.Open(CreateNew), atomic here too (O_EXCL): of racing calls exactly one creates the file."""
+        given = parameters["Path"]
+        path = self.fs.local(given)
+        if self.claim_barrier is not None:
+            self.claim_barrier.wait(timeout=10)
+        if path.is_dir():
+            # CreateFile(CREATE_NEW) on an existing folder fails with ERROR_ACCESS_DENIED, not ERROR_FILE_EXISTS, which .NET
+            # raises as UnauthorizedAccessException (not an IOException: the snippet does not catch it). Source: CPython's
+            # tempfile._mkstemp_inner, whose os.open(O_CREAT | O_EXCL) (the same CREATE_NEW call) catches PermissionError for
+            # "a directory with the chosen name already exists on windows".
+            raise ScriptError("System.UnauthorizedAccessException", f"Access to the path '{given}' is denied.", _HR_ACCESS_DENIED, call="Open")
+        if not path.parent.is_dir():
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{given}'.", _HR_PATH_NOT_FOUND,
+                              call="Open")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            # IOException "The file '...' already exists." (0x80070050): the one error the snippet catches.
+            return {"changed": False, "result": {"created": False}}
+        return {"changed": True, "result": {"created": True}}
 
     def _win_command(self, params: dict[str, t.Any]) -> Result:
         argv = params.get("argv")
@@ -808,9 +879,11 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
 
     # -- community.windows ---------------------------------------------------------------------------------
     def _win_lineinfile(self, params: dict[str, t.Any]) -> Result:
-        if params.get("regex") or params.get("insertbefore") or params.get("state") != "present" or params.get("insertafter") not in (None, "EOF"):
-            raise EmulatorError("win_lineinfile: only appending a line at EOF is emulated")
-        given, line = params["path"], params.get("line")
+        """state=present, inserting at EOF, with or without regex: the module's Present function, step by step."""
+        if params.get("insertbefore") or params.get("state") != "present" or params.get("insertafter") not in (None, "EOF") or params["backrefs"] \
+                or params["backup"] or params.get("validate") or params["encoding"] != "auto":
+            raise EmulatorError("win_lineinfile: only state=present at EOF (with or without regex) in the detected encoding is emulated")
+        given, line, regex = params["path"], params.get("line"), params.get("regex")
         path = self.fs.local(given)
         if path.is_dir():
             return failed(f"Path {given} is a directory")
@@ -823,22 +896,40 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
                 return failed(f"Path {given} does not exist !")
             if not path.parent.is_dir():
                 return failed(f"Unhandled exception while executing module: Could not find a part of the path '{given}'.")
-            # [System.IO.File]::WriteAllLines($path, "", $encoding): one empty line.
-            path.write_bytes(newline.encode("utf-8"))
+            # [System.IO.File]::WriteAllLines($path, "", $encoding): one empty line, ended by Environment.NewLine.
+            path.write_bytes(b"\r\n")
             ends_with_newline = False
-        text = path.read_bytes().decode("utf-8-sig")
-        lines = text.splitlines()
+        raw = path.read_bytes()
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise EmulatorError("win_lineinfile: only UTF-8 files are emulated")
+        # encoding=auto finds UTF-8 by its byte order mark and writes it back; without one it is UTF-8 without.
+        bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
+        text = raw[len(bom):].decode("utf-8", errors="replace")
+        lines = _read_all_lines(text)
         if ends_with_newline is None:
             ends_with_newline = text.endswith(("\n", "\r"))
-        if line in lines:
-            return {"changed": False, "msg": "", "backup": ""}
+        # The regex is compiled after the file was created: a bad one leaves the new file behind.
+        try:
+            matcher = re.compile(_python_regex(regex)) if regex else None
+        except ValueError as exc:
+            return failed(f'Unhandled exception while executing module: Exception calling ".ctor" with "2" argument(s): "{exc}"')
+        # The last matching line counts; without regex only an identical line (-ceq) matches.
+        found = max((number for number, current in enumerate(lines) if (matcher.search(current) if matcher else current == line)), default=-1)
+        result: Result = {"changed": False, "msg": "", "backup": "", "encoding": "utf-8"}
+        if found >= 0 and lines[found] == line:
+            return result
+        if found >= 0:
+            lines[found], result["msg"] = line, "line replaced"
+        else:
+            lines.append(line)
+            result["msg"] = "line added"
+        clean = given.replace("/", "\\")
         if self.fs.blocking(path, tree=False):
-            return failed(f"Cannot write to: {given} (The process cannot access the file because it is being used by another process.)")
-        lines.append(line)
+            return failed(f"Cannot write to: {clean} (The process cannot access the file because it is being used by another process.)")
         if ends_with_newline:
             lines.append("")
-        path.write_bytes(newline.join(lines).encode("utf-8"))
-        return {"changed": True, "msg": "line added", "backup": ""}
+        path.write_bytes(bom + newline.join(lines).encode("utf-8"))
+        return {**result, "changed": True}
 
     def _win_unzip(self, params: dict[str, t.Any]) -> Result:
         src, dest = params["src"], params["dest"]
@@ -928,6 +1019,59 @@ def _read_only(call: Call) -> bool:
     if call.module == "ansible.windows.win_uri":
         return str(call.args.get("url_method", "GET")).upper() == "GET"
     return False
+
+
+def _read_all_lines(text: str) -> list[str]:
+    """File.ReadAllLines: a line ends at CR LF, LF or CR; a final line end adds no empty line."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _python_regex(pattern: str) -> str:
+    """A .NET regex in Python syntax (the constructs dotnet_regex writes); ValueError with .NET's message for what it rejects.
+
+    Named groups and backreferences, ``\\z`` / ``\\Z`` and ``\\e`` are rewritten; a ``{`` that starts no .NET quantifier
+    (``{,n}`` does not) and a ``[`` inside a class are literals. Not emulated: ``\\G``, ``\\p``, ``\\c``, class subtraction, (?n).
+    """
+    out: list[str] = []
+    index, class_open = 0, -1
+    while index < len(pattern):
+        char, rest = pattern[index], pattern[index + 1:]
+        piece, step = char, 1
+        if char == "\\":
+            escaped, step = rest[:1], 2
+            if not escaped:
+                raise ValueError(f'parsing "{pattern}" - Illegal \\ at end of pattern.')
+            if escaped in "GpPc":
+                raise EmulatorError(f"the .NET escape \\{escaped} is not emulated")
+            if escaped == "k" and class_open < 0:
+                name = rest[2:rest.index(">")]
+                piece, step = f"(?P={name})", len(name) + 4
+            elif escaped in "zZe" and class_open < 0:
+                piece = {"z": "\\Z", "Z": "(?=\\n?\\Z)", "e": "\\x1b"}[escaped]
+            elif escaped not in _DOTNET_ESCAPES and winhost._dotnet_word_char(escaped):  # pylint: disable=protected-access
+                raise ValueError(f'parsing "{pattern}" - Unrecognized escape sequence \\{escaped}.')
+            else:
+                piece = char + escaped
+        elif class_open >= 0:
+            first = index == class_open + 1 or (index == class_open + 2 and pattern[class_open + 1] == "^")
+            if char == "]" and not first:
+                class_open = -1
+            elif char == "[" and pattern[index - 1] == "-":
+                raise EmulatorError(".NET character class subtraction is not emulated")
+            elif char == "[":
+                piece = "\\["
+        elif char == "[":
+            class_open = index
+        elif char == "{" and not _DOTNET_QUANTIFIER.match(pattern, index):
+            piece = "\\{"
+        elif char == "(" and rest.startswith("?<") and rest[2:3] not in ("=", "!"):
+            piece, step = "(?P<", 3
+        elif char == "(" and (flags := re.match(r"\?([a-zA-Z]+)", rest)) and "n" in flags[1]:
+            raise EmulatorError("the .NET inline option n (explicit capture) is not emulated")
+        out.append(piece)
+        index += step
+    return "".join(out)
 
 
 def _declared_parameters(script: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import sys
 import typing as t
 import zipfile
@@ -31,8 +32,8 @@ HttpHandler = t.Callable[[str, str, dict[str, str], t.Any], HttpResponse]
 CommandHandler = t.Callable[[list[str]], CommandResult]
 
 # Host operations that change the target; none of them may run under check mode.
-MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "copy_tree", "put_file", "unpack",
-                      "make_zip", "set_service"})
+MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "put_line", "claim", "copy_tree", "put_file",
+                      "unpack", "make_zip", "set_service"})
 
 
 class FakeModules:
@@ -272,6 +273,30 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         if line in lines:
             return False
         self.files[path] = ("\n".join(lines + [line]) + "\n").encode()
+        return True
+
+    def put_line(self, path: str, line: str, regexp: str) -> bool:
+        self._record("put_line", path, line, regexp)
+        if self.parent(path) not in self.dirs:
+            self._fail("ansible.builtin.lineinfile", f"Destination {path} does not exist !")
+        lines = self.files.get(path, b"").decode().splitlines()
+        matching = [index for index, existing in enumerate(lines) if re.search(regexp, existing)]
+        if matching and lines[matching[-1]] == line:
+            return False
+        if matching:
+            lines[matching[-1]] = line
+        else:
+            lines.append(line)
+        self.files[path] = ("\n".join(lines) + "\n").encode()
+        return True
+
+    def claim(self, path: str) -> bool:
+        self._record("claim", path)
+        if self.exists(path):
+            return False
+        if self.parent(path) not in self.dirs:
+            self._fail("ansible.builtin.command", f"mkdir: cannot create directory '{path}': No such file or directory")
+        self.dirs.add(path)
         return True
 
     def copy_tree(self, source: str, target: str) -> None:

@@ -13,7 +13,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.conaktiv.server.plugins.action import backup, history, info, notify, service, stage, structure_update, swap
+from ansible_collections.conaktiv.server.plugins.action import backup, history, info, journal, notify, service, stage, structure_update, swap
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import MailError
 
@@ -34,7 +34,8 @@ PLUGINS: list[tuple[t.Any, dict[str, t.Any], tuple[str, t.Any], str]] = [
     (swap, {"server_path": SERVER, "service": SYSTEMD}, ("keep_old", "several"), "server_path"),
     (structure_update, {"version": "2.0.0", "control": CONTROL}, ("timeout", "1h"), "version"),
     (notify, {"smtp": SMTP, "sender": "u@example.com", "to": ["a@example.com"], "record": RECORD}, ("fail_on_error", "perhaps"), "sender"),
-    (history, {"server_path": SERVER, "record": RECORD}, ("record", "not a mapping"), "record"),
+    (history, {"server_path": SERVER, "record": RECORD}, ("record", "not a mapping"), "server_path"),
+    (journal, {"server_path": SERVER, "state": "opened", "version": "2.0.0"}, ("keep_old", "several"), "server_path"),
 ]
 IDS = [plugin.__name__.rsplit(".", 1)[-1] for plugin, *_rest in PLUGINS]
 
@@ -71,6 +72,11 @@ def test_missing_required(plugin: t.Any, args: dict[str, t.Any], wrong: tuple[st
     result = make_action(plugin, {key: value for key, value in args.items() if key != required}).run(task_vars={})
     assert_clean_failure(result, required)
     assert "missing" in result["msg"]
+
+
+def test_history_needs_a_record_or_the_run_journal(make_action: t.Callable[..., t.Any]):
+    result = make_action(history, {"server_path": SERVER}).run(task_vars={})
+    assert_clean_failure(result, "one of the following is required: record, journal")
 
 
 def test_wrong_choice_in_a_suboption(make_action: t.Callable[..., t.Any]):

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import tarfile
 import typing as t
 import zipfile
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.conaktiv.server.plugins.action import stage
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 
 SERVER = "/srv/ConAktiv Server"
 TEMP = "/srv/Temp_Updateordner"
@@ -161,19 +164,21 @@ def test_a_checksum_mismatch_touches_nothing(host: t.Any, make_action: t.Callabl
     package = build_package(tmp_path)
     result = run(make_action, source=str(package), checksum="sha256:" + "0" * 64)
     assert result["failed"] is True
-    assert result["msg"] == f"checksum mismatch for {package.name}: expected sha256:{'0' * 64}, got sha256:{sha256(package)}"
+    assert result["msg"] == f"checksum mismatch for {package}: expected sha256:{'0' * 64}, got sha256:{sha256(package)}"
     assert mutations(host) == []
 
 
 def test_a_package_of_another_version_touches_nothing(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
-    result = run(make_action, source=str(build_package(tmp_path, version="2.0.1")), version="2.0.0")
-    assert result["msg"] == "ConAktiv-2.0.1.zip contains version 2.0.1, not the requested 2.0.0"
+    package = build_package(tmp_path, version="2.0.1")
+    result = run(make_action, source=str(package), version="2.0.0")
+    assert result["msg"] == f"{package} contains version 2.0.1, not the requested 2.0.0"
     assert mutations(host) == []
 
 
 def test_an_archive_that_is_no_conaktiv_server_touches_nothing(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
-    result = run(make_action, source=str(build_package(tmp_path, server_database=False)))
-    assert result["msg"] == "ConAktiv-2.0.0.zip does not look like a ConAktiv server: 'Server Database' is missing"
+    package = build_package(tmp_path, server_database=False)
+    result = run(make_action, source=str(package))
+    assert result["msg"] == f"{package} does not look like a ConAktiv server: 'Server Database' is missing"
     assert mutations(host) == []
 
 
@@ -217,3 +222,106 @@ def test_paths_past_max_path_are_refused_on_windows_before_anything_is_copied(fa
         assert not host.ops("put_file", "make_dir", "unpack")
     else:
         assert result["changed"] is True, result.get("msg")
+
+
+# -- errors name the source as the user gave it, and say what is wrong ------------------------------
+
+
+def assert_refused_before_the_host(result: dict[str, t.Any], host: t.Any) -> None:
+    """Failed with a one-line message that names no scratch file, and nothing on the host changed."""
+    assert result.get("failed") is True, result
+    assert "conaktiv-stage-" not in result["msg"] and "\n" not in result["msg"]
+    assert mutations(host) == []
+
+
+def test_a_truncated_download_names_the_ftp_source_without_the_password(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
+                                                                         ftp_server: t.Any):
+    package = build_package(tmp_path)
+    (ftp_server.root / "ConAktiv-2.0.0.zip").write_bytes(package.read_bytes()[:200])
+    result = run(make_action, source=ftp_server.url_for("ConAktiv-2.0.0.zip", credentials=True), timeout=10)
+    assert_refused_before_the_host(result, host)
+    shown = f"ftp://127.0.0.1:{ftp_server.port}/ConAktiv-2.0.0.zip"
+    assert result["msg"].startswith(f"{shown} is a damaged zip archive (truncated download?): "), result["msg"]
+    assert ftp_server.password not in result["msg"]
+
+
+def test_a_damaged_member_is_named(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    data = package.read_bytes()
+    spot = data.index(b"\x7fELF")  # stored, not compressed: flip a byte of the member's data, the CRC no longer matches
+    package.write_bytes(data[:spot] + b"\x00" + data[spot + 1:])
+    result = run(make_action, source=str(package))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"].startswith(f"{package}: member 'ConAktiv Server/ConAktiv Server.bin' is damaged: Bad CRC-32"), result["msg"]
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "is neither a zip nor a tar archive (the file is empty)"),
+    (b"<html>login required</html>", "is neither a zip nor a tar archive"),
+])
+def test_a_file_that_is_no_archive(content: bytes, problem: str, host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    package.write_bytes(content)
+    result = run(make_action, source=str(package))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"] == f"{package} {problem}"
+
+
+def test_a_truncated_tar_gz(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in (("ConAktiv Server/version.txt", b"2.0.0\n"), ("ConAktiv Server/big.bin", bytes(range(256)) * 4000)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    package = tmp_path / "ConAktiv-2.0.0.tar.gz"
+    package.write_bytes(buffer.getvalue()[:-200])
+    result = run(make_action, source=str(package))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"] == f"{package} is a damaged archive: Compressed file ended before the end-of-stream marker was reached"
+
+
+def test_zip_slip_is_refused_with_the_member(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    with zipfile.ZipFile(package, "a") as archive:
+        archive.writestr("../evil.sh", "rm -rf /")
+    result = run(make_action, source=str(package))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"] == f"refusing to unpack {package} (zip-slip): archive member '../evil.sh' contains a '..' component"
+    assert result["unsafe_members"] == ["archive member '../evil.sh' contains a '..' component"]
+
+
+@pytest.mark.parametrize(("entry", "problem"), [
+    # A folder where the version file should be: zipfile cannot read it by that name.
+    ("ConAktiv Server/version.txt/", "cannot read 'ConAktiv Server/version.txt' from the archive: "),
+    ("ConAktiv Server/version.txt", "'ConAktiv Server/version.txt' holds no version: "),
+])
+def test_an_unreadable_version_file(entry: str, problem: str, host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr(entry, "" if entry.endswith("/") else "<html>not found</html>")
+        archive.writestr("ConAktiv Server/Server Database/server.prefs", "defaults")
+    result = run(make_action, source=str(package))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"].startswith(f"{package}: {problem}"), result["msg"]
+
+
+def test_a_cache_dir_that_cannot_be_written(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a folder")
+    result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}", cache_dir=str(blocker))
+    assert_refused_before_the_host(result, host)
+    assert result["msg"] == f"cannot fetch {package}: Not a directory: {blocker}/sha256-{sha256(package)}"
+
+
+def test_an_unpack_failure_on_the_host_names_the_source(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    def unpack(archive: str, target: str) -> None:
+        raise ModuleFailed("ansible.builtin.unarchive", f"failed to unpack {archive} to {target}: [Errno 28] No space left on device", {})
+
+    monkeypatch.setattr(host, "unpack", unpack)
+    package = build_package(tmp_path)
+    result = run(make_action, source=str(package))
+    assert result["msg"] == (f"unpacking {package} in {TEMP} failed: ansible.builtin.unarchive: failed to unpack {TEMP}/{package.name} "
+                             f"to {TEMP}/.unpack: [Errno 28] No space left on device")

@@ -18,7 +18,10 @@ OLD1 = "/srv/ConAktiv Server_old0001"
 TEMP = "/srv/Temp_Updateordner"
 STAGED = "/srv/Temp_Updateordner/ConAktiv Server"
 MARKER = "/srv/Temp_Updateordner/stage.json"
-JOURNAL = "/srv/Temp_Updateordner/swap-journal.jsonl"
+JOURNAL = "/srv/conaktiv-update-journal.jsonl"
+# The swap's steps as run journal events (phase, event).
+STEP_EVENTS = {"begin": ("swap", "begin"), "carried": ("swap", "done"), "rollback_begin": ("rollback_swap", "begin"),
+               "rolled_back": ("rollback_swap", "done")}
 PREFS = "Server Database/Preferences/server.prefs"
 SYSTEMD = {"manager": "systemd", "name": "conaktiv"}
 
@@ -40,12 +43,21 @@ def stage(host: t.Any, version: str = "2.0.0", marker: bool = True) -> None:
 
 
 def journal(host: t.Any, *entries: dict[str, t.Any], torn: bool = False) -> None:
-    lines = [json.dumps({"time": "2026-11-23T22:10:00+00:00", **entry}) for entry in entries]
-    host.add_file(JOURNAL, "\n".join(lines) + ("\n{\"step\": \"carr" if torn else "\n"))
+    """A run journal with the swap steps ``entries`` ({"step": "begin", "old": ..., ...}) of a run by hand."""
+    lines = []
+    for entry in entries:
+        phase, event = STEP_EVENTS[entry["step"]]
+        data = {key: value for key, value in entry.items() if key != "step"}
+        lines.append(json.dumps({"v": 1, "run": "swap-earlier", "at": "2026-11-23T22:10:00+00:00", "event": event, "phase": phase,
+                                 "data": data}))
+    host.add_file(JOURNAL, "\n".join(lines) + ("\n{\"v\": 1, \"run\": \"swap-earlier\", \"ev" if torn else "\n"))
 
 
 def journal_steps(host: t.Any) -> list[str]:
-    return [json.loads(line)["step"] for line in host.text(JOURNAL).splitlines()]
+    """The swap steps recorded in the run journal, in order."""
+    steps = {value: key for key, value in STEP_EVENTS.items()}
+    events = [json.loads(line) for line in host.text(JOURNAL).splitlines() if line.strip().endswith("}")]
+    return [steps[(event.get("phase"), event["event"])] for event in events if (event.get("phase"), event["event"]) in steps]
 
 
 def run(make_action: t.Callable[..., t.Any], check_mode: bool = False, **args: t.Any) -> dict[str, t.Any]:
@@ -167,7 +179,8 @@ def test_resume_after_the_server_folder_was_renamed(fake_host: t.Any, make_actio
     assert result["changed"] is True and result["resumed"] is True, result.get("msg")
     assert fake_host.ops("rename") == [(STAGED, SERVER)]
     assert fake_host.text(f"{SERVER}/{PREFS}") == "cache=2048 # 1.0.0"
-    assert journal_steps(fake_host) == ["begin", "carried"]
+    # The resuming run records its own begin (the same _oldNNNN name), then the finished swap.
+    assert journal_steps(fake_host) == ["begin", "begin", "carried"]
 
 
 def test_resume_before_the_server_folder_was_renamed(host: t.Any, make_action: t.Callable[..., t.Any]):
@@ -175,7 +188,7 @@ def test_resume_before_the_server_folder_was_renamed(host: t.Any, make_action: t
     result = run(make_action)
     assert result["resumed"] is True
     assert host.ops("rename") == [(SERVER, OLD1), (STAGED, SERVER)]
-    assert journal_steps(host) == ["begin", "carried"]
+    assert journal_steps(host) == ["begin", "begin", "carried"]
 
 
 def test_resume_after_both_renames_repeats_only_the_carry_over(fake_host: t.Any, make_action: t.Callable[..., t.Any]):

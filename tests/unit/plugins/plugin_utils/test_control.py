@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
+import ssl
+import threading
 import typing as t
 
 import pytest
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._control import TOKEN_HEADER, Control, ControlError
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, HttpResponse
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import TOKEN_HEADER, Control, ControlAuthError, ControlError
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, HttpResponse, http_response
 
 URL = "http://127.0.0.1:2049"
 
@@ -93,8 +97,9 @@ def test_backup_gets_at_least_an_hour():
 @pytest.mark.parametrize(("reply", "message"), [
     (HttpResponse(0, None, "Connection refused"), f"the control interface at {URL} did not answer: Connection refused"),
     (HttpResponse(401, {"error": "bad token"}), "refused the token (HTTP 401): check control.token"),
-    (HttpResponse(500, {"error": "disk full"}), "GET /api/sessions on the control interface failed with HTTP 500: disk full"),
-    (HttpResponse(404, None), "failed with HTTP 404: None"),
+    (HttpResponse(500, {"error": "disk full"}), f"GET /api/sessions on the control interface at {URL} failed with HTTP 500: disk full"),
+    (HttpResponse(404, None), f"GET /api/sessions on the control interface at {URL} failed with HTTP 404"),
+    (HttpResponse(200, ["anna"]), f"GET /api/sessions on the control interface at {URL} answered HTTP 200 without a JSON object"),
 ])
 def test_request_errors_are_clear_and_never_show_the_token(reply: HttpResponse, message: str):
     control, _host = http_control(reply, token="tok-9f8e7d")
@@ -102,6 +107,97 @@ def test_request_errors_are_clear_and_never_show_the_token(reply: HttpResponse, 
         control.sessions()
     assert message in str(raised.value)
     assert "tok-9f8e7d" not in str(raised.value)
+
+
+STATUS_LIST = "[" + ", ".join(str(code) for code in range(100, 600)) + "]"  # what the POSIX adapter passes as status_code
+
+
+@pytest.mark.parametrize(("result", "key", "reason"), [
+    ({"status": -1, "msg": f"Status code was -1 and not {STATUS_LIST}: Request failed: <urlopen error [Errno 111] Connection refused>"},
+     "status", "Connection refused"),
+    ({"status": -1, "msg": f"Status code was -1 and not {STATUS_LIST}: Connection failure: timed out"}, "status", "timed out"),
+    ({"status": -1, "msg": f"Status code was -1 and not {STATUS_LIST}: Request failed: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] "
+                           "certificate verify failed: self-signed certificate (_ssl.c:1020)>"},
+     "status", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"),
+    ({"status": -1, "msg": f"Status code was -1 and not {STATUS_LIST}: Request failed: <urlopen error [Errno -2] Name or service not known>"},
+     "status", "Name or service not known"),
+    ({"failed": True, "msg": "Unhandled exception occurred when sending web request. Exception: Unable to connect to the remote server"},
+     "status_code", "Unable to connect to the remote server"),
+    ({"failed": True, "msg": 'Unhandled exception occurred when sending web request. Exception: Exception calling "GetResponse" with "0" '
+                             'argument(s): "The operation has timed out"'},
+     "status_code", "The operation has timed out"),
+    ({"failed": True, "msg": "Unsupported parameters for (ansible.builtin.uri) module: bogus"}, "status",
+     "Unsupported parameters for (ansible.builtin.uri) module: bogus"),
+    ({"failed": True}, "status", "no connection"),
+])
+def test_did_not_answer_names_the_url_and_only_the_reason(result: dict[str, t.Any], key: str, reason: str):
+    control, _host = http_control(http_response(result, key), token="tok-9f8e7d")
+    with pytest.raises(ControlError) as raised:
+        control.sessions()
+    assert str(raised.value) == f"the control interface at {URL} did not answer: {reason}"
+
+
+def test_a_url_with_credentials_is_shown_without_them():
+    host = ScriptedHost(http=[HttpResponse(0, None, "Connection refused"), HttpResponse(401, None)])
+    control = Control(t.cast(t.Any, host), {"type": "http", "url": "http://admin:pw-3e1c@127.0.0.1:2049", "token": "tok-9f8e7d"})
+    with pytest.raises(ControlError) as refused:
+        control.sessions()
+    with pytest.raises(ControlAuthError) as unauthorized:
+        control.status()
+    assert str(refused.value) == f"the control interface at {URL} did not answer: Connection refused"
+    assert str(unauthorized.value) == f"the control interface at {URL} refused the token (HTTP 401): check control.token"
+
+
+CONTROL_ACTION = '''
+from ansible.plugins.action import ActionBase
+from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlError
+from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import PosixHost
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import Runner
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        super().run(tmp, task_vars)
+        settings = {"type": "http", "url": self._task.args["url"], "token": "tok-9f8e7d", "timeout": 2}
+        try:
+            Control(PosixHost(Runner(self, task_vars)), settings).sessions()
+        except ControlError as exc:
+            return {"changed": False, "error": str(exc)}
+        return {"changed": False, "error": None}
+'''
+
+
+@pytest.mark.slow
+def test_the_real_uri_module_on_a_refused_a_silent_and_an_untrusted_port(run_action: t.Callable[..., list[dict[str, t.Any]]],
+                                                                         tls_cert: t.Any):
+    """What a user sees when the control interface does not answer, through ansible.builtin.uri itself."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    quiet = silent.getsockname()[1]
+    untrusted = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tls_cert.cert), str(tls_cert.key))
+    untrusted.socket = context.wrap_socket(untrusted.socket, server_side=True)
+    thread = threading.Thread(target=untrusted.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        urls = [f"http://127.0.0.1:{closed}", f"http://admin:pw-3e1c@127.0.0.1:{quiet}",
+                f"https://127.0.0.1:{untrusted.server_address[1]}"]
+        errors = [result["error"] for result in run_action(CONTROL_ACTION, [{"url": url} for url in urls])]
+    finally:
+        untrusted.shutdown()
+        untrusted.server_close()
+        thread.join(5)
+        silent.close()
+    assert errors[0] == f"the control interface at http://127.0.0.1:{closed} did not answer: Connection refused"
+    assert errors[1] == f"the control interface at http://127.0.0.1:{quiet} did not answer: timed out"
+    assert errors[2].startswith(f"the control interface at {urls[2]} did not answer: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    assert not errors[2].endswith(")")  # no "(_ssl.c:1020)"
+    for error in errors:
+        assert "\n" not in error and "Status code" not in error and "pw-3e1c" not in error and "tok-9f8e7d" not in error
 
 
 # -- command --------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tests for fetching the package onto the controller: URLs shown, schemes, FTP/HTTP error mapping, retries.
 
-FTP is exercised through a fake ``ftplib`` client (the real servers are covered by the integration
-tests); HTTP through a real ``http.server`` on 127.0.0.1, because its error mapping comes from urllib.
+FTP is exercised through a fake ``ftplib`` client for the error mapping, and against real sockets for what only a
+real connection shows (a refused or silent port, the pyftpdlib test server); HTTP through a real ``http.server`` on
+127.0.0.1, because its error mapping comes from urllib.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import base64
 import ftplib
 import http.server
 import os
+import socket
+import ssl
 import threading
+import time
 import typing as t
 from pathlib import Path
 
@@ -352,3 +356,170 @@ def test_http_connection_refused_is_retried(tmp_path: Path, http_server: str, sl
     with pytest.raises(DownloadError, match="Connection refused"):
         fetch(f"http://127.0.0.1:{port}/pkg.zip", str(tmp_path / "pkg.zip"), attempts=2, timeout=5)
     assert sleeps == [2.0]
+
+
+# -- real sockets: refused, silent and cut-off connections ---------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> t.Iterator[int]:
+    """A loopback port that takes connections (the kernel's backlog) and never says a word."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(("scheme", "message"), [
+    ("ftp", "cannot connect to ftp://127.0.0.1:{port}: [Errno 111] Connection refused (tried 3 times)"),
+    ("ftps", "cannot connect to ftps://127.0.0.1:{port}: [Errno 111] Connection refused (tried 3 times)"),
+    ("http", "downloading http://127.0.0.1:{port}/pkg.zip failed: [Errno 111] Connection refused (tried 3 times)"),
+    ("https", "downloading https://127.0.0.1:{port}/pkg.zip failed: [Errno 111] Connection refused (tried 3 times)"),
+])
+def test_a_refused_connection_is_retried_and_named_without_the_password(scheme: str, message: str, closed_port: int, tmp_path: Path,
+                                                                        sleeps: list[float]):
+    with pytest.raises(DownloadError) as raised:
+        fetch(f"{scheme}://conaktiv:{SECRET}@127.0.0.1:{closed_port}/pkg.zip", str(tmp_path / "pkg.zip"), timeout=5)
+    assert str(raised.value) == message.format(port=closed_port)
+    assert raised.value.transient is True
+    assert sleeps == [2.0, 4.0]
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(("scheme", "message"), [
+    ("ftp", "cannot connect to ftp://127.0.0.1:{port}: timed out (tried 2 times)"),
+    ("ftps", "cannot connect to ftps://127.0.0.1:{port}: timed out (tried 2 times)"),
+    ("http", "downloading http://127.0.0.1:{port}/pkg.zip failed: timed out (tried 2 times)"),
+    ("https", "downloading https://127.0.0.1:{port}/pkg.zip failed: The handshake operation timed out (tried 2 times)"),
+])
+def test_a_host_that_does_not_answer_times_out_and_is_retried(scheme: str, message: str, silent_port: int, tmp_path: Path,
+                                                              sleeps: list[float]):
+    with pytest.raises(DownloadError) as raised:
+        fetch(f"{scheme}://conaktiv:{SECRET}@127.0.0.1:{silent_port}/pkg.zip", str(tmp_path / "pkg.zip"), timeout=1, attempts=2)
+    assert str(raised.value) == message.format(port=silent_port)
+    assert sleeps == [2.0]
+
+
+def test_a_silent_ftp_server_costs_one_timeout_not_two(silent_port: int, tmp_path: Path):
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="timed out"):
+        fetch(f"ftp://127.0.0.1:{silent_port}/pkg.zip", str(tmp_path / "pkg.zip"), timeout=2, attempts=1)
+    # A QUIT sent to a server that never greeted would wait for a second timeout.
+    assert time.monotonic() - started < 3.5
+
+
+class RawServer:
+    """A loopback TCP server that answers every connection with the same raw bytes, then closes it."""
+
+    def __init__(self, reply: bytes, read_request: bool = True) -> None:
+        self.reply = reply
+        self.read_request = read_request  # False for protocols where the server speaks first (FTP)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.05)  # accept() wakes up to see the stop flag
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _peer = self.listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                if self.read_request:
+                    connection.recv(65536)
+                connection.sendall(self.reply)
+
+    def __enter__(self) -> int:
+        self.thread.start()
+        return self.listener.getsockname()[1]
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nPK-cut", "the connection closed 94 bytes before the end"),
+    (b"garbage\r\n\r\n", "invalid HTTP response (BadStatusLine: garbage)"),
+    (b"", "Remote end closed connection without response"),
+])
+def test_a_broken_http_answer_is_retried_and_never_kept(reply: bytes, reason: str, tmp_path: Path, sleeps: list[float]):
+    with RawServer(reply) as port, pytest.raises(DownloadError) as raised:
+        fetch(f"http://127.0.0.1:{port}/pkg.zip", str(tmp_path / "pkg.zip"), timeout=5, attempts=2)
+    assert str(raised.value) == f"downloading http://127.0.0.1:{port}/pkg.zip failed: {reason} (tried 2 times)"
+    assert sleeps == [2.0]
+    assert os.listdir(tmp_path) == []
+
+
+# -- the pyftpdlib test server --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_real_ftp_server_serves_the_package_and_refuses_a_wrong_password(tls: bool, request: pytest.FixtureRequest, tmp_path: Path,
+                                                                          sleeps: list[float]):
+    server = request.getfixturevalue("ftps_server" if tls else "ftp_server")
+    (server.root / "pkg.zip").write_bytes(b"PK-real")
+    scheme = "ftps" if tls else "ftp"
+    url = server.url_for("pkg.zip").replace("ftp://", f"{scheme}://")
+    options: dict[str, t.Any] = {"ca_path": str(server.ca_file)} if tls else {}
+    fetch(url, str(tmp_path / "ok.zip"), username=server.user, password=server.password, timeout=10, **options)
+    assert (tmp_path / "ok.zip").read_bytes() == b"PK-real"
+    with pytest.raises(DownloadError) as raised:
+        fetch(url, str(tmp_path / "bad.zip"), username=server.user, password="wrong-" + server.password, timeout=10, **options)
+    assert str(raised.value).startswith(f"FTP login to {scheme}://127.0.0.1:{server.port} as '{server.user}' failed: 530")
+    assert server.password not in str(raised.value)
+    assert sleeps == []
+
+
+def test_a_stopped_ftp_server_is_retried_and_the_password_never_shown(ftp_server: t.Any, tmp_path: Path, sleeps: list[float]):
+    url = ftp_server.url_for("pkg.zip", credentials=True)
+    ftp_server.stop()
+    with pytest.raises(DownloadError) as raised:
+        fetch(url, str(tmp_path / "pkg.zip"), timeout=5)
+    assert str(raised.value) == f"cannot connect to ftp://127.0.0.1:{ftp_server.port}: [Errno 111] Connection refused (tried 3 times)"
+    assert ftp_server.password not in str(raised.value)
+    assert sleeps == [2.0, 4.0]
+
+
+@pytest.mark.parametrize(("greeting", "reason"), [
+    (b"", "the server closed the connection"),
+    (b"421 Too many connections, try later.\r\n", "421 Too many connections, try later."),
+])
+def test_an_ftp_server_that_turns_the_connection_away_is_retried(greeting: bytes, reason: str, tmp_path: Path, sleeps: list[float]):
+    with RawServer(greeting, read_request=False) as port, pytest.raises(DownloadError) as raised:
+        fetch(f"ftp://conaktiv:{SECRET}@127.0.0.1:{port}/pkg.zip", str(tmp_path / "pkg.zip"), timeout=5, attempts=2)
+    assert str(raised.value) == f"cannot connect to ftp://127.0.0.1:{port}: {reason} (tried 2 times)"
+    assert sleeps == [2.0]
+
+
+def test_an_untrusted_certificate_is_a_refusal_without_openssl_noise(tmp_path: Path, tls_cert: t.Any, sleeps: list[float]):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PackageHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tls_cert.cert), str(tls_cert.key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"https://conaktiv:{SECRET}@127.0.0.1:{server.server_address[1]}/pkg.zip"
+    try:
+        with pytest.raises(DownloadError) as raised:
+            fetch(url, str(tmp_path / "pkg.zip"), timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert str(raised.value).startswith(f"downloading {public_url(url)} failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    assert "_ssl.c" not in str(raised.value) and SECRET not in str(raised.value)
+    assert raised.value.transient is False and sleeps == []

@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import textwrap
 import typing as t
 from unittest.mock import MagicMock
 
 import pytest
+from ansible._internal._errors._captured import CapturedErrorSummary
 from ansible.errors import AnsibleConnectionFailure
+from ansible.module_utils._internal._messages import ErrorSummary, Event, EventChain
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import (
-    CheckModeViolation, HostUnreachable, ModuleFailed, Runner)
+    CheckModeViolation, HostUnreachable, ModuleFailed, Runner, failure_message)
 
 
 class Raises:
@@ -179,3 +182,121 @@ def test_action_errors_are_mapped(outcome: t.Any, error: type[Exception]):
         plugin.run.return_value = outcome
     with pytest.raises(error):
         runner.action("ansible.builtin.copy", {"content": "x", "dest": "/srv/x"})
+
+
+# -- why a module failed (ansible-core 2.21 result shapes) -----------------------------------------
+
+PY_TRACEBACK = textwrap.dedent("""\
+    Traceback (most recent call last):
+      File "/tmp/ansible_copy_payload/ansible/modules/copy.py", line 700, in main
+        module.atomic_move(b_mysrc, dest)
+        ~~~~~~~~~~~~~~~~~~^^^^^^^^^^^^^^^
+    OSError: [Errno 28] No space left on device
+    """)
+PS_EXCEPTION = ("Access to the path 'D:\\ConAktiv\\x' is denied.\r\nAt line:5 char:1\r\n+ Remove-Item $x\r\n+ ~~~~~~~~~~~\r\n"
+                "+ CategoryInfo          : NotSpecified\r\n\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>: line 5\r\n"
+                "   at System.IO.File.Delete(String path)")
+
+
+def captured(msg: str, traceback: str | None = None, cause: Event | None = None) -> CapturedErrorSummary:
+    """An ``exception`` value the way ansible-core 2.21 hands it to an action plugin."""
+    chain = EventChain(msg_reason="<<< caused by >>>", traceback_reason="The above exception was the direct cause of the following error:",
+                       event=cause) if cause else None
+    return CapturedErrorSummary(event=Event(msg=msg, formatted_traceback=traceback, chain=chain), error_message="Module failed.",
+                                error_context="target", is_module=True)
+
+
+@pytest.mark.parametrize(("result", "message"), [
+    # An uncaught exception in the module: no msg at all, the reason is the event's message.
+    ({"failed": True, "exception": captured("[Errno 28] No space left on device")}, "[Errno 28] No space left on device"),
+    ({"failed": True, "exception": captured("[Errno 28] No space left on device", PY_TRACEBACK)}, "[Errno 28] No space left on device"),
+    # fail_json(msg=..., exception=ex): the cause travels in the event chain.
+    ({"failed": True, "msg": "Could not replace file",
+      "exception": captured("Could not replace file", cause=Event(msg="[Errno 28] No space left on device"))},
+     "Could not replace file: [Errno 28] No space left on device"),
+    # fail_json(msg="failed") inside an except block, tracebacks on: only the traceback names it.
+    ({"failed": True, "msg": "failed", "exception": captured("failed", PY_TRACEBACK)}, "OSError: [Errno 28] No space left on device"),
+    ({"failed": True, "msg": "MODULE FAILURE", "exception": PY_TRACEBACK}, "OSError: [Errno 28] No space left on device"),
+    # The module died before printing its JSON.
+    ({"failed": True, "msg": "Module result deserialization failed: No start of json char found", "rc": 1, "module_stdout": "",
+      "module_stderr": PY_TRACEBACK,
+      "exception": ErrorSummary(event=Event(msg="Module result deserialization failed.", chain=EventChain(
+          msg_reason="<<< caused by >>>", traceback_reason="", event=Event(msg="No start of json char found"))))},
+     "OSError: [Errno 28] No space left on device"),
+    ({"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "module_stdout": "Killed\n", "module_stderr": ""}, "Killed"),
+    # msg already says it: nothing is repeated.
+    ({"failed": True, "msg": "Could not replace file: [Errno 28] No space left on device", "exception": PY_TRACEBACK},
+     "Could not replace file: [Errno 28] No space left on device"),
+    # A PowerShell module's unhandled exception: the reason is the first line of the text, and msg has it already.
+    ({"failed": True, "msg": "Unhandled exception while executing module: Access to the path 'D:\\ConAktiv\\x' is denied.",
+      "exception": PS_EXCEPTION},
+     "Unhandled exception while executing module: Access to the path 'D:\\ConAktiv\\x' is denied."),
+    ({"failed": True, "msg": "Failed to remove D:\\ConAktiv\\x", "exception": PS_EXCEPTION},
+     "Failed to remove D:\\ConAktiv\\x: Access to the path 'D:\\ConAktiv\\x' is denied."),
+    # The serialized form of the summary (a dict) is read the same way.
+    ({"failed": True, "exception": {"event": {"msg": "boom", "chain": {"event": {"msg": "disk full"}}}}}, "disk full"),
+    ({"failed": True, "msg": "path /x does not exist"}, "path /x does not exist"),
+    ({"failed": True}, "failed"),
+])
+def test_failure_message_finds_the_reason(result: dict[str, t.Any], message: str):
+    assert failure_message(result) == message
+    assert "\n" not in failure_message(result)
+
+
+def test_a_huge_reason_is_cut():
+    assert failure_message({"failed": True, "module_stderr": "x" * 5000}) == "x" * 300 + "..."
+
+
+def test_module_and_action_failures_carry_the_reason():
+    result = {"failed": True, "exception": captured("[Errno 28] No space left on device")}
+    runner, action = make_runner(results=[result])
+    with pytest.raises(ModuleFailed, match=r"^ansible.builtin.file: \[Errno 28\] No space left on device$"):
+        runner.module("ansible.builtin.file", {"path": "/x", "state": "directory"})
+    action._shared_loader_obj.action_loader.get.return_value.run.return_value = {
+        "failed": True, "msg": "failed", "exception": captured("failed", PY_TRACEBACK)}
+    with pytest.raises(ModuleFailed, match=r"^ansible.builtin.copy: OSError: \[Errno 28\] No space left on device$"):
+        runner.action("ansible.builtin.copy", {"content": "x", "dest": "/srv/x"})
+
+
+RAISER = '''#!/usr/bin/python
+import os, sys
+from ansible.module_utils.basic import AnsibleModule
+module = AnsibleModule(argument_spec={"mode": {"type": "str"}})
+mode = module.params["mode"]
+if mode == "raise":
+    raise OSError(28, "No space left on device")
+if mode == "fail_with_cause":
+    try:
+        raise OSError(28, "No space left on device")
+    except OSError as ex:
+        module.fail_json(msg="Could not replace file", exception=ex)
+if mode == "crash":
+    sys.stderr.write("Traceback (most recent call last):\\n  File \\"x\\", line 1\\nOSError: [Errno 28] No space left on device\\n")
+    sys.stderr.flush()
+    os._exit(1)
+module.exit_json()
+'''
+RUNNER_ACTION = '''
+from ansible.plugins.action import ActionBase
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed, Runner
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        super().run(tmp, task_vars)
+        try:
+            Runner(self, task_vars).module("raiser", {"mode": self._task.args["mode"]})
+        except ModuleFailed as exc:
+            return {"changed": False, "reason": str(exc)}
+        return {"changed": False, "reason": None}
+'''
+
+
+@pytest.mark.slow
+def test_real_module_failures_under_ansible_core(run_action: t.Callable[..., list[dict[str, t.Any]]]):
+    """The real thing: modules failing in ansible-core's own ways, read by the Runner inside a playbook run."""
+    results = run_action(RUNNER_ACTION, [{"mode": "raise"}, {"mode": "fail_with_cause"}, {"mode": "crash"}], modules={"raiser": RAISER})
+    assert [result["reason"] for result in results] == [
+        "raiser: [Errno 28] No space left on device",
+        "raiser: Could not replace file: [Errno 28] No space left on device",
+        "raiser: OSError: [Errno 28] No space left on device",
+    ]
