@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import json
 import os
 import re
 import secrets
@@ -17,14 +18,15 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._history import la
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
     FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable, decide, entry_line,
-    downtime, lock_verdict, outcome, pre_backup, remaining, rollback_plan, summary, ticket_name, tickets_in, utc_now)
-from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders_to_remove
+    downtime, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan, summary, ticket_name, tickets_in, utc_now)
+from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preflight import (
     ServerFolder, data_path_problems, observation_problems, preserve_problems, server_folder_problems)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_SPEC, LEASE_MARGIN_S, RunJournal
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 
 
@@ -50,8 +52,10 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "preserve_extra": {"type": "list", "elements": "str", "default": []},
     "structure_log": {"type": "str", "default": ""},
     "error": {"type": "str", "default": ""},
+    "purpose": {"type": "str", "choices": ["update", "rollback"], "default": "update"},
+    "old_folder": {"type": "str"},
 }
-REQUIRED_IF = [["state", "opened", ["version"]], ["state", "failed", ["journal"]], ["state", "closed", ["journal"]]]
+REQUIRED_IF = [["state", "failed", ["journal"]], ["state", "closed", ["journal"]]]
 
 # A ticket the journal does not know yet (a run claimed it and died before writing) is respected this long.
 ORPHAN_TICKET_S = 3600.0
@@ -94,6 +98,10 @@ class ActionModule(PhaseAction):
                                                 for ticket in tickets})
         lock = lock_verdict(journal, tickets, now, break_lock=args["break_lock"], orphan_lease_s=ORPHAN_TICKET_S, holder_alive=controller_alive)
         facts, folder = self._facts(host, where, args, parent_names, listing[where.temp])
+        if args["purpose"] == "rollback":
+            return self._open_rollback(host, where, path, args, task_vars, journal, lock, parent_names, now)
+        if not args.get("version"):
+            raise PhaseFailed("state=opened needs version (the target version of the update)")
         request = Request(version=args["version"], backup_method=args["backup_method"], mail=args["mail"], restore_data=args["restore_data"],
                           data_path=args["data_path"], allow_downgrade=args["allow_downgrade"],
                           window_inside=(args.get("window") or {}).get("inside", True), window_reason=(args.get("window") or {}).get("reason", ""))
@@ -109,6 +117,28 @@ class ActionModule(PhaseAction):
         if decision.action == "refuse":
             raise PhaseFailed(decision.reason, **{key: result[key] for key in ("action", "installed_version", "journal_path")})
         if not decision.lock or self._task.check_mode:
+            return {**result, "journal": None, "msg": decision.reason}
+        run = self._run_id(task_vars)
+        self._acquire(host, where, journal, lock, run, decision, args, now)
+        return {**result, "changed": True, "run_id": run, "journal": {"path": path, "run": run}, "generation": lock.generation,
+                "msg": decision.reason}
+
+    def _open_rollback(self, host: Host, where: Layout, path: str, args: dict[str, t.Any], task_vars: dict[str, t.Any], journal: Journal,
+                       lock: LockVerdict, parent_names: list[str], now: t.Any) -> dict[str, t.Any]:
+        """The rollback playbook: take the lock to put a kept old folder back by hand."""
+        found = old_folders(where.name, parent_names, host.case_insensitive)
+        old = args.get("old_folder") or (found[-1] if found else None)
+        if old and not _has(host, parent_names, old):
+            raise PhaseFailed(f"there is no folder {old!r} beside {where.server} to roll back to")
+        text = host.read_text(host.join(where.parent, old, args["version_file"])) if old and args["version_file"] else None
+        installed = host.read_text(host.join(where.server, args["version_file"])) if _has(host, parent_names, where.name) else None
+        decision = manual_rollback(journal, text.strip() if text else None, installed.strip() if installed else None, lock=lock,
+                                   old_folder=old)
+        result = {"changed": False, "journal_path": path, **decision.as_dict(), "old_folder": old, "history": [],
+                  "warnings": journal.warnings + decision.warnings}
+        if decision.action == "refuse":
+            raise PhaseFailed(decision.reason, action="refuse", journal_path=path)
+        if self._task.check_mode:
             return {**result, "journal": None, "msg": decision.reason}
         run = self._run_id(task_vars)
         self._acquire(host, where, journal, lock, run, decision, args, now)
@@ -201,18 +231,28 @@ class ActionModule(PhaseAction):
         if chain is None:
             raise PhaseFailed(f"the run {journal.run} is not in the run journal {journal.path}")
         error = args["error"] or "unknown error"
+        warnings = []
         if chain.failure is None and not self._task.check_mode:
-            journal.write("failed", phase=_failing_phase(chain), data={"error": error[:2000]})
-            chain = journal.read().chain(journal.run)
+            line = entry_line(journal.run, "failed", at=utc_now(), phase=_failing_phase(chain), data={"error": error[:2000]})
+            try:
+                journal.write("failed", phase=_failing_phase(chain), data={"error": error[:2000]})
+            except ModuleFailed as exc:
+                # A full disk, say: the rollback must still happen; it is decided from what the journal would hold.
+                warnings.append(f"the failure could not be recorded in the run journal: {exc}")
+            state = read_journal("\n".join(event_lines(state) + [line]))
+            chain = state.chain(journal.run)
             assert chain is not None
         plan = rollback_plan(chain)
         todo = remaining(chain, [name for name in REPORT_PHASES if name in chain.info.get("plan", [])])
         if not self._task.check_mode:
-            journal.write("rollback", data={"plan": plan})
+            try:
+                journal.write("rollback", data={"plan": plan})
+            except ModuleFailed as exc:
+                warnings.append(f"the rollback plan could not be recorded in the run journal: {exc}")
         failure = chain.failure
         return {"changed": True, "action": "rollback", "todo": todo, "rollback": plan, "restore_from": pre_backup(chain),
                 "failed_phase": failure.name if failure else None, "error": (failure.error if failure else None) or error,
-                "msg": f"rolling back: {', '.join(plan) or 'nothing was changed on the server'}"}
+                "warnings": warnings, "msg": f"rolling back: {', '.join(plan) or 'nothing was changed on the server'}"}
 
     # -- closed -----------------------------------------------------------------------------------
     def _close(self, host: Host, where: Layout, journal: RunJournal) -> dict[str, t.Any]:
@@ -226,7 +266,11 @@ class ActionModule(PhaseAction):
                   "from_version": chain.info.get("from_version"), "to_version": chain.info.get("version")}
         if self._task.check_mode:
             return {**result, "msg": f"would close the run with outcome {ended['outcome']}"}
-        journal.write("closed", data=ended)
+        try:
+            journal.write("closed", data=ended)
+        except ModuleFailed as exc:
+            # The next run sees this run's controller gone (or its lease expired) and takes over; the outcome stands.
+            result["warnings"] = [f"the end of the run could not be recorded in the run journal: {exc}"]
         ticket = chain.last.info.get("ticket")
         if ticket:
             host.remove(host.join(where.parent, str(ticket)))
@@ -290,6 +334,11 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "?"
+
+
+def event_lines(journal: Journal) -> list[str]:
+    """The events of a parsed journal as lines again (to decide as if one more line had been written)."""
+    return [json.dumps(entry, sort_keys=True) for run in journal.runs for entry in run.events]
 
 
 def _failing_phase(chain: Chain) -> str:

@@ -44,6 +44,8 @@ class ActionModule(PhaseAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     REQUIRED_ONE_OF = [["record", "journal"]]
     JOURNAL_PHASE = "mail"
+    # The admin must hear of a failed update also when the host's disk is full.
+    JOURNAL_BEST_EFFORT = True
     JOURNAL_KEYS = ("message_id", "subject", "mail_error")
     LEASE_S = 600.0
 

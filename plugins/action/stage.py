@@ -87,6 +87,9 @@ class ActionModule(PhaseAction):
             try:
                 self._unpack(host, where, package, facts["top_folder"])
             except ModuleFailed as exc:
+                # Half an unpack is worth nothing and may be what fills the disk: give the space back before anything else
+                # (the run journal and the history are written on this volume too).
+                self._discard_unpack(host, where, package)
                 raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
         self._verify_tree(host, where, args["marker"])
         if not args["allow_cross_volume"] and _has(host, listing[where.parent], where.name) and not host.same_volume(where.server, where.temp):
@@ -198,6 +201,15 @@ class ActionModule(PhaseAction):
         for leftover in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER)):
             if _has(host, temp_entries, host.name(leftover)):
                 host.remove(leftover)
+
+    @staticmethod
+    def _discard_unpack(host: Host, where: Layout, package: str) -> None:
+        """Remove what a failed unpack left in the temporary folder (best effort: the unpack's error is what counts)."""
+        leftovers = [host.join(where.temp, _UNPACK_FOLDER), host.join(where.temp, os.path.basename(package)), where.staged_tree]
+        try:
+            host.remove_many(leftovers)
+        except ModuleFailed:
+            pass
 
     @staticmethod
     def _unpack(host: Host, where: Layout, package: str, top: str | None) -> None:

@@ -10,13 +10,15 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
-from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
+    **SERVICE_OPTION,
     **JOURNAL_OPTION,
     "version": {"type": "str", "required": True},
     "timeout": {"type": "int", "default": 3600},
@@ -68,6 +70,10 @@ class ActionModule(PhaseAction):
                 raise PhaseFailed(f"the structure update to {args['version']} failed: {seen.get('error') or 'see log_tail'}", **self._public(seen))
             if seen["outcome"] != "unreachable":
                 last_seen = time.monotonic()
+            elif self._process_ended(host, args):
+                raise PhaseFailed(f"the server process ended during the structure update to {args['version']} (it stopped answering and "
+                                  "the service manager reports it stopped): it crashed; see the server's log"
+                                  + (f": {seen['log_tail'][-1]}" if seen.get("log_tail") else ""), **self._public(seen))
             elif time.monotonic() - last_seen > args["unreachable_grace"]:
                 raise PhaseFailed(f"the server stopped answering during the structure update to {args['version']} "
                                   f"(no answer for {args['unreachable_grace']} s)", **self._public(seen))
@@ -77,6 +83,14 @@ class ActionModule(PhaseAction):
             self.progress(f"structure update: {seen.get('state')}", task_vars)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, max(1, args["poll_interval"]))
+
+    @staticmethod
+    def _process_ended(host: Host, args: dict[str, t.Any]) -> bool:
+        """Whether the service manager says the server is gone (a crash need not wait for unreachable_grace)."""
+        settings = check_service_settings(args.get("service"))
+        if settings["manager"] == "none":
+            return False
+        return service_state(host, settings) == "stopped"
 
     @staticmethod
     def _public(seen: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -66,7 +66,18 @@ options:
         description: Ignored here (the phase modules take it).
         type: str
   version:
-    description: With O(state=opened), the target version. Required with O(state=opened).
+    description: With O(state=opened), the target version. Required with O(state=opened) unless O(purpose=rollback).
+    type: str
+  purpose:
+    description:
+      - V(update) decides as described above. V(rollback) takes the lock for putting a kept old folder back by hand (the
+        C(conaktiv.server.rollback) playbook) - refused while an update is unfinished (run the update again, it finishes the update
+        or its rollback); RV(todo) is then V(stop), V(rollback_swap), V(rollback_start), V(history).
+    type: str
+    choices: [update, rollback]
+    default: update
+  old_folder:
+    description: With O(purpose=rollback), the old folder to put back (default the newest C(_oldNNNN)).
     type: str
   version_file:
     description: File in the server folder holding the installed version, compared with what the control interface reports.
@@ -202,7 +213,7 @@ EXAMPLES = r"""
 RETURN = r"""
 action:
   description: With O(state=opened), what this run does (V(fresh), V(resume), V(rollback), V(up_to_date), V(await_structure_update),
-    V(outside_window)); with O(state=failed), V(rollback).
+    V(outside_window), V(manual_rollback)); with O(state=failed), V(rollback).
   returned: state is opened or failed
   type: str
   sample: resume
@@ -290,6 +301,10 @@ temp_entries:
   returned: state is opened
   type: list
   elements: str
+old_folder:
+  description: With O(purpose=rollback), the old folder that is put back.
+  returned: purpose is rollback
+  type: str
 history:
   description: The newest records of the update history (for the admin mail), when the lock was taken.
   returned: state is opened

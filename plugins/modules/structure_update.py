@@ -21,7 +21,8 @@ description:
     interface its answer decides; without one the task waits up to O(unreachable_grace) seconds for a newer start line
     (a new attempt) and fails with that old failure otherwise.
   - Fails when the update does not finish within O(timeout) seconds, when the control interface gives no answer
-    for more than O(unreachable_grace) seconds (the server crashed or was stopped), and when a pattern is not a valid
+    for more than O(unreachable_grace) seconds (the server crashed or was stopped) - at once when O(service) is given and its
+    manager reports the server stopped (a crash during the structure update) - and when a pattern is not a valid
     regular expression. On failure the result holds the
     last lines of O(log_file) (RV(log_tail)).
   - Never changes anything, so it always reports C(ok) on success.
@@ -35,6 +36,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - conaktiv.server.common.control
+  - conaktiv.server.common.service
   - conaktiv.server.common.journal
 options:
   version:

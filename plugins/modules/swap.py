@@ -19,16 +19,18 @@ description:
   - Before anything moves, it checks that something is staged (with a stage marker, and of O(version) when given),
     that the server is stopped (service not running, control interface not answering) and that the temporary folder and
     the server folder are on the same volume.
-  - Each step is written to a journal (C(swap-journal.jsonl) in the temporary folder), so a swap interrupted anywhere
-    (controller killed, connection lost) is finished by running the task again (RV(resumed)). A re-run after a
-    completed swap reports C(ok).
+  - Each step is written to the run journal (C(conaktiv-update-journal.jsonl) beside the server folder, see
+    M(conaktiv.server.journal)) before it happens, with the C(_oldNNNN) name, so a swap interrupted anywhere (controller
+    killed, connection lost) is finished by running the task again (RV(resumed)). Run by hand (without O(journal)),
+    the steps are recorded under a run id of their own. A re-run after a completed swap reports C(ok).
+  - With O(journal), the swap first checks that the journal still names its run as the holder of the update lock.
   - O(state=rolled_back) puts the previous version back. The current server folder is renamed to
     C(<name>_failedNNNN) (or deleted with O(failed_folder=remove)) and the old folder (from the journal, O(old_folder),
     or the newest C(_oldNNNN)) is renamed back to the server folder's name. The server must be stopped. Changes made to
     the preferences while the new version ran are not carried back. A re-run after a completed rollback reports C(ok).
   - O(state=cleaned) deletes the C(_oldNNNN) folders except the newest O(keep_old) and the whole temporary folder
-    (journal and anything staged there), as the vendor's updater does at the end of step 6. It refuses while the
-    journal shows an interrupted swap or rollback, and when the server folder does not exist. C(_failedNNNN) folders
+    (anything staged there), as the vendor's updater does at the end of step 6. It refuses while the journal shows an
+    interrupted swap or rollback or another unfinished update, and when the server folder does not exist. C(_failedNNNN) folders
     are never deleted. It does not need the server to be stopped.
   - "Downtime: O(state=swapped) and O(state=rolled_back) fail while the server runs; run them after
     M(conaktiv.server.service) stopped the server and before it starts it again."

@@ -542,7 +542,12 @@ def pre_backup(chain: Chain) -> str | None:
 def remaining(chain: Chain, report: list[str]) -> list[str]:
     """The phases of an interrupted update that are still to do: its plan (or its rollback) without what is done,
     then the report (written again after a closed update whose rollback did not bring the server back)."""
-    plan = rollback_plan(chain) if chain.rolling_back else [name for name in chain.info.get("plan", []) if name not in REPORT_PHASES]
+    if chain.rolling_back:
+        # What the failure calls for, and whatever rollback step was begun (a rollback run by hand has its own plan).
+        wanted = set(rollback_plan(chain)) | {name for name in ROLLBACK_PHASES if chain.begun(name)}
+        plan = [name for name in ROLLBACK_PHASES if name in wanted]
+    else:
+        plan = [name for name in chain.info.get("plan", []) if name not in REPORT_PHASES]
     todo = [name for name in plan if not chain.done(name)]
     redo_report = chain.closed and not chain.converged
     todo += [name for name in report if redo_report or not chain.done(name)]
@@ -658,13 +663,31 @@ def _older(left: str, right: str, release_only: bool = False) -> bool:
         return False
 
 
+def manual_rollback(journal: Journal, version: str | None, from_version: str | None, *, lock: LockVerdict,
+                    old_folder: str | None) -> Decision:
+    """The decision for the rollback playbook: put a kept old folder back by hand, under the same lock."""
+    if not lock.free:
+        return Decision("refuse", [], version or "?", from_version,
+                        f"an update holds the lock: {lock.holder}; wait for it to end, or if it is dead, run again with "
+                        "conaktiv_update_break_lock=true")
+    chain = journal.chain()
+    if chain is not None and not chain.finished:
+        return Decision("refuse", [], version or "?", from_version,
+                        f"the update {chain.root.run} is unfinished: run the update playbook again, it finishes the update or its "
+                        "rollback from the run journal; roll back by hand only afterwards")
+    if not old_folder:
+        return Decision("refuse", [], version or "?", from_version, "there is no old server folder (_oldNNNN) to roll back to")
+    todo = ["stop", "rollback_swap", "rollback_start", "history"]
+    return Decision("manual_rollback", todo, version or "?", from_version, f"putting {old_folder} back by hand", lock=True,
+                    warnings=[lock.warning] if lock.warning else [])
+
+
 def start_refusal(chain: Chain | None) -> str | None:
     """Why the server must not be started now (a version whose carry-over is not confirmed), or None."""
     if chain is None:
         return None
-    if chain.begun("rollback_swap") and not chain.done("rollback_swap"):
-        return ("the previous version was not put back completely (rollback of the swap unfinished): starting now would start a "
-                "folder whose preferences are not confirmed")
+    # A rollback of the swap moves whole confirmed folders (the previous version, or the new one when nothing moved), so
+    # only an unfinished forward swap leaves a folder whose carry-over nobody confirmed.
     if chain.begun("swap") and not chain.done("swap") and not chain.done("rollback_swap"):
         return ("the swap is unfinished: the preferences, certificates and dictionaries were not confirmed carried over into the new "
                 "version, so it is not started (run the update again to finish the swap)")
@@ -677,6 +700,12 @@ def start_refusal(chain: Chain | None) -> str | None:
 def outcome(chain: Chain) -> dict[str, t.Any]:
     """How the update ended: outcome, whether the server runs again, the failed phase and the error."""
     failure = chain.failure
+    if failure is None and chain.info.get("action") == "manual_rollback":
+        back = chain.done("rollback_start") and chain.done("rollback_swap")
+        errors = [state.error or "unknown error" for state in chain.phases().values() if state.status == "failed"]
+        return {"outcome": "rolled_back" if back else "failed", "converged": back or not chain.stop_begun,
+                "failed_phase": next((state.name for state in chain.phases().values() if state.status == "failed"), None),
+                "error": "; ".join(errors) or None}
     if failure is None:
         forward = [name for name in chain.info.get("plan", []) if name in FORWARD_PHASES and name != "cleanup"]
         if all(chain.done(name) for name in forward):

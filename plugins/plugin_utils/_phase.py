@@ -91,6 +91,8 @@ class PhaseAction(ActionBase):
     LEASE_S: float = 3600.0
     #: Whether the ``journal`` option makes this module record itself as a phase.
     JOURNALED: bool = True
+    #: A journal that cannot be written (a full disk) only warns: for steps that must happen anyway (the admin's mail).
+    JOURNAL_BEST_EFFORT: bool = False
 
     journal: RunJournal | None = None
     journal_phase: str = ""
@@ -151,14 +153,24 @@ class PhaseAction(ActionBase):
     def journal_begin(self, args: dict[str, t.Any], **data: t.Any) -> None:
         """Record that the phase is about to change the host (with what a resumed run needs to know)."""
         if self.journal is not None:
-            self.journal.write("begin", phase=self.journal_phase, data=data or None, lease_s=self.lease_seconds(args))
+            self._journal_write("begin", data=data or None, lease_s=self.lease_seconds(args))
 
     def _journal_done(self, outcome: dict[str, t.Any], seconds: float) -> None:
         if self.journal is None:
             return
         data = {key: outcome[key] for key in self.JOURNAL_KEYS if key in outcome and outcome[key] is not None}
         data.update(changed=bool(outcome.get("changed")), msg=str(outcome.get("msg") or "")[:300], duration_s=round(seconds, 2))
-        self.journal.write("done", phase=self.journal_phase, data=data)
+        self._journal_write("done", data=data)
+
+    def _journal_write(self, event: str, **kwargs: t.Any) -> None:
+        assert self.journal is not None
+        try:
+            self.journal.write(event, phase=self.journal_phase, **kwargs)
+        except ModuleFailed as exc:
+            if not self.JOURNAL_BEST_EFFORT:
+                raise
+            display.warning(f"{self._task.action}: the run journal could not be written ({exc}); going on without it")
+            self.journal = None
 
     def _journal_failed(self, message: str) -> None:
         """Record the failure; a journal that cannot be written must not hide the failure itself."""

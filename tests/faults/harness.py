@@ -344,11 +344,16 @@ class Bench:  # pylint: disable=too-many-instance-attributes
 
 
 def _first_error(output: str) -> str:
-    """The message of the play's final failure, as an admin would read it (for the table)."""
-    for line in reversed(output.splitlines()):
-        if "failed in phase" in line or line.startswith("fatal:") or "[ERROR]" in line:
-            return line.strip()[:300]
-    return ""
+    """The message of the play's final failure, as an admin reads it (for the table)."""
+    lines = output.splitlines()
+    fatal = max((index for index, line in enumerate(lines) if line.startswith("fatal:") or "[ERROR]" in line), default=None)
+    if fatal is None:
+        return ""
+    for line in lines[fatal:fatal + 40]:
+        stripped = line.strip()
+        if stripped.startswith('"msg": '):
+            return stripped[len('"msg": '):].strip('",')[:300]
+    return lines[fatal].strip()[:300]
 
 
 def python() -> str:

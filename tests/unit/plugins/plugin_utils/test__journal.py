@@ -310,7 +310,7 @@ def test_a_version_whose_carry_over_is_unconfirmed_is_never_started():
     assert "not confirmed carried over" in start_refusal(swapping)
     rolling = (Writer().opened("r1").done("r1", "stage", "stop").phase("r1", "swap", "begin", "failed", error="x")
                .phase("r1", "rollback_swap", "begin").journal().chain())
-    assert "rollback of the swap unfinished" in start_refusal(rolling)
+    assert "not confirmed carried over" in start_refusal(rolling)
     rolled = (Writer().opened("r1").done("r1", "stage", "stop").phase("r1", "swap", "begin", "failed", error="x")
               .done("r1", "rollback_swap").journal().chain())
     assert start_refusal(rolled) is None
