@@ -239,9 +239,7 @@ class ActionModule(PhaseAction):
             except ModuleFailed as exc:
                 # A full disk, say: the rollback must still happen; it is decided from what the journal would hold.
                 warnings.append(f"the failure could not be recorded in the run journal: {exc}")
-            state = read_journal("\n".join(event_lines(state) + [line]))
-            chain = state.chain(journal.run)
-            assert chain is not None
+            chain = read_journal("\n".join(event_lines(state) + [line])).chain(journal.run) or chain
         plan = rollback_plan(chain)
         todo = remaining(chain, [name for name in REPORT_PHASES if name in chain.info.get("plan", [])])
         if not self._task.check_mode:
@@ -275,6 +273,7 @@ class ActionModule(PhaseAction):
         if ticket:
             host.remove(host.join(where.parent, str(ticket)))
         return {**result, "msg": f"{ended['outcome']}" + (f": {ended['error']}" if ended.get("error") else "")}
+
 
 def _process_start(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (with the pid, it names one process for good), or None without /proc."""

@@ -110,7 +110,8 @@ options:
   journal:
     description:
       - The run journal this task records itself in, the C(journal) value that M(conaktiv.server.journal) returns
-        with O(state=opened), with the phase name added. The role M(conaktiv.server.conaktiv_update) passes it; leave it out when running the module by hand.
+        with O(conaktiv.server.journal#module:state=opened), with the phase name added.
+      - The role C(conaktiv.server.conaktiv_update) passes it; leave it out when running the module by hand.
       - The phase writes C(begin) (with the lease of the update lock) before it changes anything, C(done) with its result after,
         C(failed) with the reason; a run that is interrupted is finished or rolled back by the next one from these entries.
         Nothing is written under check mode.

@@ -163,7 +163,8 @@ class PhaseAction(ActionBase):
         self._journal_write("done", data=data)
 
     def _journal_write(self, event: str, **kwargs: t.Any) -> None:
-        assert self.journal is not None
+        if self.journal is None:
+            return
         try:
             self.journal.write(event, phase=self.journal_phase, **kwargs)
         except ModuleFailed as exc:

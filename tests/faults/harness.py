@@ -31,7 +31,7 @@ import typing as t
 import yaml
 
 from hostlog import HostSyslog
-from playbook import REPO, PlaybookRun, ansible_env, playbook_command, read_results
+from playbook import REPO, ansible_env, playbook_command, read_results
 from roleargs import role_vars
 
 UPDATE = REPO / "playbooks" / "update.yml"
@@ -164,8 +164,8 @@ class Bench:  # pylint: disable=too-many-instance-attributes
         """Run the update playbook (-vvv, syslog captured); with ``kill_when``, kill the controller once it is true."""
         number = len(self.runs)
         inventory = self.tmp / f"inventory-{number}.yml"
-        inventory.write_text(yaml.safe_dump({"conaktiv_servers": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                                                         **self.variables(**extra)}}}}), encoding="utf-8")
+        hosts = {"localhost": {"ansible_connection": "local", **self.variables(**extra)}}
+        inventory.write_text(yaml.safe_dump({"conaktiv_servers": {"hosts": hosts}}), encoding="utf-8")
         results_file = self.tmp / f"results-{number}.jsonl"
         command = playbook_command(UPDATE, inventory=str(inventory), extra_args=["-vvv"], wrapper=self.syslog.wrapper)
         output_path = self.tmp / f"output-{number}.txt"
@@ -200,7 +200,7 @@ class Bench:  # pylint: disable=too-many-instance-attributes
             with lock:
                 outcomes.append(run)
 
-        threads = [threading.Thread(target=one) for _ in range(2)]
+        threads = [threading.Thread(target=one), threading.Thread(target=one)]
         for thread in threads:
             thread.start()
         for thread in threads:

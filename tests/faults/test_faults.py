@@ -7,7 +7,6 @@ overlap (two runs), input (refused before the host changes). Rows marked ``repre
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pathlib
 import shutil
@@ -353,6 +352,13 @@ def test_server_path_of_another_server(bench):
     shutil.copytree(bench.site.server_dir, other)
     refused(bench, "belongs to the server in", conaktiv_update_server_path=str(other))
     assert (other / "version.txt").read_text().strip() == V1
+
+
+@pytest.mark.group("input")
+def test_server_path_that_is_no_conaktiv_server(bench):
+    other = bench.site.root / "Somewhere Else"
+    (other / "bin").mkdir(parents=True)
+    refused(bench, "does not look like a ConAktiv server folder", conaktiv_update_server_path=str(other))
 
 
 @pytest.mark.representative

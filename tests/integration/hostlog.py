@@ -148,7 +148,7 @@ class HostSyslog:
             for sock in self._sockets:
                 selector.register(sock, selectors.EVENT_READ)
             while True:
-                for key, _ in selector.select():
+                for key, dummy in selector.select():
                     if key.fileobj == self._wake[0]:
                         return
                     with self._lock:
@@ -161,7 +161,7 @@ class HostSyslog:
             try:
                 # MSG_PEEK|MSG_TRUNC returns the real size, so no message is ever cut short.
                 size = sock.recv_into(bytearray(1), 1, socket.MSG_PEEK | socket.MSG_TRUNC)
-                data, fds, _, _ = socket.recv_fds(sock, max(size, 1), 4)
+                data, fds, dummy_flags, dummy_address = socket.recv_fds(sock, max(size, 1), 4)
             except (BlockingIOError, InterruptedError):
                 return
             for fd in fds:

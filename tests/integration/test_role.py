@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from playbook import REPO, run_playbook, run_tasks
+from playbook import REPO, run_playbook
 from roleargs import role_vars, write_inventory
 
 UPDATE = REPO / "playbooks" / "update.yml"

@@ -301,3 +301,31 @@ def test_drain_tells_the_users_and_waits_for_them(world, site, users, logoff):
     assert site.service.messages and "will be stopped" in site.service.messages[0]
     assert result["drain"]["remaining_users"] == ([] if logoff else users)
     assert json.dumps(result)  # the result is plain JSON, as Ansible needs it
+
+
+def test_the_run_journal_and_its_lock_on_windows(world, emulator):
+    site = install_site(emulator)
+    opened = ok(world.run("conaktiv.server.journal", site.args(state="opened", version="2.0.0", data_path=f"{BASE}\\ConAktiv Data")))
+    assert opened["action"] == "fresh" and opened["journal"]["path"] == f"{BASE}\\conaktiv-update-journal.jsonl"
+    ticket = f"{BASE}\\conaktiv-update-lock.000001"
+    assert site.exists(ticket), "the claim snippet creates the ticket file"
+    second = world.run("conaktiv.server.journal", site.args(state="opened", version="2.0.0"))
+    assert second["failed"] and f"run {opened['run_id']}" in second["msg"]
+    # A phase records itself (win_lineinfile, CRLF), and the journal reads back across line ends and case.
+    stopped = ok(stop(world, site, journal={**opened["journal"], "phase": "stop"}))
+    assert stopped["changed"]
+    text = emulator.fs.local(f"{BASE}\\conaktiv-update-journal.jsonl").read_bytes()
+    assert b"\r\n" in text and text.count(b'"phase":"stop"') == 2
+    started = ok(start(world, site, journal={**opened["journal"], "phase": "rollback_start"}))
+    assert started["changed"]
+    closed = ok(world.run("conaktiv.server.journal", {"state": "closed", "server_path": site.server, "journal": opened["journal"]}))
+    assert closed["outcome"] == "interrupted" and not site.exists(ticket)
+    again = ok(world.run("conaktiv.server.journal", site.args(state="opened", version="2.0.0", data_path=f"{BASE}\\ConAktiv Data")))
+    assert again["generation"] == 2
+
+
+def test_the_journal_refuses_a_control_interface_of_another_folder_on_windows(world, emulator):
+    site = install_site(emulator)
+    other = install_site(emulator, base="E:\\Other", running=False)
+    result = world.run("conaktiv.server.journal", {**site.args(state="opened", version="2.0.0"), "server_path": other.server})
+    assert result["failed"] and f"belongs to the server in {site.server}" in result["msg"]

@@ -241,7 +241,7 @@ def test_claim_of_racing_callers_gives_exactly_one_true(world, emulator, callers
     emulator.fs.local("D:\\ConAktiv").mkdir()
     # Every caller reaches the create at the same moment; the file system decides (CreateNew / O_EXCL).
     emulator.claim_barrier = threading.Barrier(callers)
-    hosts = [world.host() for _ in range(callers)]
+    hosts = [world.host() for dummy in range(callers)]
     results: list[bool] = []
     threads = [threading.Thread(target=lambda host=host: results.append(host.claim(ticket))) for host in hosts]
     for thread in threads:

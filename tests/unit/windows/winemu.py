@@ -347,10 +347,11 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
         return 404, {"error": f"no route {method} {path}"}
 
     def status(self) -> Result:
+        # server_path: the folder the service runs from (docs/control-interface.md), as the service's binary path names it.
         if time.monotonic() < self._migrated_at:
-            return {"version": self.version, "structure_version": self.structure_version, "state": "migrating"}
+            return {"version": self.version, "structure_version": self.structure_version, "state": "migrating", "server_path": self.server_path}
         self.structure_version = self.version or self.structure_version
-        return {"version": self.version, "structure_version": self.structure_version, "state": "ready"}
+        return {"version": self.version, "structure_version": self.structure_version, "state": "ready", "server_path": self.server_path}
 
     def backup(self, label: str) -> Result:
         folder = self.fs.local(self.backup_path)

@@ -234,8 +234,8 @@ def assert_refused_before_the_host(result: dict[str, t.Any], host: t.Any) -> Non
     assert mutations(host) == []
 
 
-def test_a_truncated_download_names_the_ftp_source_without_the_password(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
-                                                                         ftp_server: t.Any):
+def test_a_truncated_download_names_the_ftp_source_without_the_password(host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                        tmp_path: Path, ftp_server: t.Any):
     package = build_package(tmp_path)
     (ftp_server.root / "ConAktiv-2.0.0.zip").write_bytes(package.read_bytes()[:200])
     result = run(make_action, source=ftp_server.url_for("ConAktiv-2.0.0.zip", credentials=True), timeout=10)

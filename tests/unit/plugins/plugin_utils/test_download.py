@@ -468,8 +468,8 @@ def test_a_broken_http_answer_is_retried_and_never_kept(reply: bytes, reason: st
 
 
 @pytest.mark.parametrize("tls", [False, True])
-def test_a_real_ftp_server_serves_the_package_and_refuses_a_wrong_password(tls: bool, request: pytest.FixtureRequest, tmp_path: Path,
-                                                                          sleeps: list[float]):
+def test_a_real_ftp_server_serves_the_package_and_refuses_a_wrong_password(tls: bool, request: pytest.FixtureRequest,
+                                                                           tmp_path: Path, sleeps: list[float]):
     server = request.getfixturevalue("ftps_server" if tls else "ftp_server")
     (server.root / "pkg.zip").write_bytes(b"PK-real")
     scheme = "ftps" if tls else "ftp"
