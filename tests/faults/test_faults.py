@@ -390,7 +390,7 @@ def test_smtp_port_out_of_range(bench):
 
 @pytest.mark.group("input")
 def test_admin_email_not_an_address(bench):
-    refused(bench, "must be e-mail addresses", conaktiv_update_admin_email=["not an address"])
+    refused(bench, "not an address is not an e-mail address", conaktiv_update_admin_email=["not an address"])
 
 
 @pytest.mark.group("input")

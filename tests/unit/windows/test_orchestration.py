@@ -329,3 +329,12 @@ def test_the_journal_refuses_a_control_interface_of_another_folder_on_windows(wo
     other = install_site(emulator, base="E:\\Other", running=False)
     result = world.run("conaktiv.server.journal", {**site.args(state="opened", version="2.0.0"), "server_path": other.server})
     assert result["failed"] and f"belongs to the server in {site.server}" in result["msg"]
+
+
+def test_the_control_token_never_reaches_the_windows_event_log(world, emulator, package):
+    site = install_site(emulator)
+    token = site.service.token
+    full_update(world, site, package)
+    assert emulator.event_log, "the other modules do log their invocations"
+    assert not [entry for entry in emulator.event_log if token in entry]
+    assert all(call.no_log for call in emulator.calls if call.module == "ansible.windows.win_uri")

@@ -77,6 +77,7 @@ class Call:
     args: dict[str, t.Any]
     check_mode: bool
     result: Result = dataclasses.field(default_factory=dict)
+    no_log: bool = False
 
     @property
     def changed(self) -> bool:
@@ -378,6 +379,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         self.services: list[FakeService] = []
         self.programs: dict[str, t.Callable[[list[str]], tuple[int, str, str]]] = {"sc": self._sc_exe}
         self.console_messages: list[str] = []
+        #: What the modules wrote to the Windows event log (their invocations, see execute).
+        self.event_log: list[str] = []
         self.tar_exe = True
         self.msg_exe = True
         #: When set, every claim snippet waits here right before it creates its file (to race two callers deterministically).
@@ -419,8 +422,13 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         shutil.rmtree(self.fs.local(path), ignore_errors=True)
 
     # -- module execution ------------------------------------------------------------------------------------
-    def execute(self, module: str, args: dict[str, t.Any], *, check_mode: bool, internal: bool = False) -> Result:
-        """Run one module call: contract check, then the module's behaviour."""
+    def execute(self, module: str, args: dict[str, t.Any], *, check_mode: bool, internal: bool = False, no_log: bool = False) -> Result:
+        """Run one module call: contract check, then the module's behaviour.
+
+        Like Ansible.Basic (``module_utils/csharp/Ansible.Basic.cs``, ``LogEvent("Invoked with: ...")``), a module that does
+        not run with ``_ansible_no_log`` writes its parameters to the Windows event log, with only the values of options
+        declared ``no_log`` masked: that is kept in ``event_log``.
+        """
         try:
             params = wincontract.validate(module, args, internal=internal)
         except ContractViolation as exc:
@@ -430,8 +438,13 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             if fault[0](module, params):
                 self._faults.remove(fault)
                 raise AnsibleConnectionFailure(fault[1])
-        call = Call(module, dict(args), check_mode)
+        call = Call(module, dict(args), check_mode, no_log=no_log)
         self.calls.append(call)
+        if not no_log:
+            options = wincontract.ps1_spec(module).options
+            logged = {name: "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if (options.get(name) or {}).get("no_log") else value
+                      for name, value in params.items()}
+            self.event_log.append(f"{module}: Invoked with: {json.dumps(logged, default=str, sort_keys=True)}")
         handler = getattr(self, "_" + module.rsplit(".", 1)[1], None)
         if handler is None:
             raise EmulatorError(f"{module} is not emulated")

@@ -60,7 +60,8 @@ class EmulatedActionMixin:
         # Calls built by ansible.windows' own action plugins may use their modules' internal options.
         internal = getattr(self, "_emulated_from", "").startswith("ansible_collections.ansible.windows.")
         return self._connection.emulator.execute(module_name or self._task.action, dict(module_args if module_args is not None else self._task.args),
-                                                 check_mode=bool(self._task.check_mode), internal=internal)
+                                                 check_mode=bool(self._task.check_mode), internal=internal,
+                                                 no_log=self._task.no_log is True)
 
     def _make_tmp_path(self, remote_user: str | None = None) -> str:  # pylint: disable=unused-argument
         path = self._connection.emulator.make_tmp()

@@ -403,3 +403,16 @@ def test_list_dir_of_one_folder():
     find = FindOnATree({"/srv": ["a"]})
     host, _action = posix_host({"ansible.builtin.find": find})
     assert host.list_dir("/srv") == ["a"]
+
+
+def test_requests_carrying_the_token_are_not_logged_on_the_host():
+    """uri logs its arguments (the headers with the token) to syslog unless the call carries _ansible_no_log, which
+    ActionBase._execute_module takes from the task's no_log: the task is no_log while such a call runs, and only then."""
+    seen: list[bool] = []
+    host, action = posix_host({"ansible.builtin.uri": lambda args: seen.append(bool(action._task.no_log)) or {"status": 200, "json": {}},
+                               "ansible.builtin.stat": lambda args: seen.append(bool(action._task.no_log)) or {"stat": {"exists": False}}})
+    action._task.no_log = False
+    host.http("GET", "http://127.0.0.1:2049/api/status", {"X-ConAktiv-Token": "tok"})
+    host.http("GET", "http://127.0.0.1:2049/api/status", {})
+    host.stat("/srv")
+    assert seen == [True, False, False] and action._task.no_log is False
