@@ -65,13 +65,19 @@ def make_bench(request: pytest.FixtureRequest, tmp_path: pathlib.Path, sim_packa
         syslog = HostSyslog(tmp_path / "syslog").__enter__()
         syslogs.append(syslog)
         return Bench(tmp=tmp_path, site=site, ftp=server, smtp=smtp_auth_server, package=package, syslog=syslog,
-                     row=request.node.name.removeprefix("test_"), group=marker.args[0] if marker else "other")
+                     row=_row_name(request.node), group=marker.args[0] if marker else "other")
 
     yield make
     for syslog in syslogs:
         syslog.close()
     for site in sites:
         site.cleanup()
+
+
+def _row_name(node: pytest.Item) -> str:
+    """The row's name in the matrix: a table row's id, or the test's name."""
+    callspec = getattr(node, "callspec", None)
+    return callspec.id if callspec is not None else node.name.removeprefix("test_")
 
 
 @pytest.fixture
