@@ -8,12 +8,14 @@ import datetime
 import re
 import typing as t
 
+from ansible_collections.conaktiv.server.plugins.plugin_utils._backup_names import backup_name, our_backups
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import validate_folder_name
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -39,20 +41,7 @@ REQUIRED_IF = [
     ["method", "command", ["backup_dir", "command"]],
 ]
 
-PREFIX = "ConAktiv-backup-"
-_NAME = re.compile(r"^ConAktiv-backup-(?P<label>[A-Za-z0-9_]+)-(?P<version>.+)-(?P<stamp>\d{8}-\d{6})\.zip$")
-
-
-def backup_name(label: str, version: str, now: datetime.datetime) -> str:
-    """The file name of a backup: label, version and local time, sortable."""
-    safe_version = re.sub(r"[^A-Za-z0-9._]+", "_", version)
-    return f"{PREFIX}{label}-{safe_version}-{now.strftime('%Y%m%d-%H%M%S')}.zip"
-
-
-def our_backups(names: list[str]) -> list[tuple[str, re.Match[str]]]:
-    """The backups this module made, oldest first."""
-    found = [(name, match) for name in names if (match := _NAME.match(name))]
-    return sorted(found, key=lambda item: item[1]["stamp"])
+# Kept here for callers of the module's namespace (tests, older code).
 
 
 class ActionModule(PhaseAction):
@@ -79,37 +68,27 @@ class ActionModule(PhaseAction):
             self._require_stopped(host, args, control)
         if self._task.check_mode:
             return {"changed": True, "msg": f"would make a {args['method']} backup {name}"}
+        expected = None
         if args["method"] == "server":
-            made = self._server_backup(host, control, args, name)
+            reply = control.backup(args["label"])
+            made = str(reply.get("path") or "")
+            if not made:
+                raise PhaseFailed(f"the server's online backup returned no path: {reply}")
+            expected = reply.get("sha256")
+            target = host.join(args.get("backup_dir") or host.parent(made), name)
         elif args["method"] == "command":
-            made = self._command_backup(host, args, name)
+            made = target = self._command_backup(host, args, name)
         else:
-            target = host.join(args["backup_dir"], name)
+            made = target = host.join(args["backup_dir"], name)
             host.make_dir(args["backup_dir"])
             host.make_zip([args["data_path"], host.join(args["server_path"], "Server Database")], target)
-            made = target
-        found = host.stat(made, checksum_algorithm="sha256")
-        if not found.exists or found.size == 0:
-            raise PhaseFailed(f"the {args['method']} backup did not produce a file at {made}")
-        removed = self._retention(host, host.parent(made), args["keep"], keep_path=made)
-        return {"changed": True, "path": made, "size": found.size, "sha256": found.checksum, "method": args["method"],
-                "label": args["label"], "removed": removed, "msg": f"backup written to {made}"}
-
-    def _server_backup(self, host: Host, control: Control, args: dict[str, t.Any], name: str) -> str:
-        reply = control.backup(args["label"])
-        path = reply.get("path")
-        if not path:
-            raise PhaseFailed(f"the server's online backup returned no path: {reply}")
-        found = host.stat(path, checksum_algorithm="sha256")
-        if not found.exists:
-            raise PhaseFailed(f"the server reported the backup {path}, but it does not exist")
-        if reply.get("sha256") and found.checksum != reply["sha256"]:
-            raise PhaseFailed(f"the backup {path} does not match the checksum the server reported")
-        target = host.join(args.get("backup_dir") or host.parent(path), name)
-        if args.get("backup_dir"):
-            host.make_dir(args["backup_dir"])
-        host.rename(path, target)
-        return target
+        try:
+            # One round trip on POSIX: checked, moved into the backup folder, older backups removed.
+            settled = host.settle_backup(made, target, expected, args["keep"])
+        except ModuleFailed as exc:
+            raise PhaseFailed(exc.msg.replace("the backup did not produce", f"the {args['method']} backup did not produce")) from None
+        return {"changed": True, "path": settled.path, "size": settled.size, "sha256": settled.sha256, "method": args["method"],
+                "label": args["label"], "removed": settled.removed, "msg": f"backup written to {settled.path}"}
 
     @staticmethod
     def _command_backup(host: Host, args: dict[str, t.Any], name: str) -> str:
@@ -172,14 +151,3 @@ class ActionModule(PhaseAction):
                 found = host.stat(path, checksum_algorithm="sha256")
                 return {"path": path, "size": found.size, "sha256": found.checksum, "method": args["method"], "label": args["label"]}
         return None
-
-    @staticmethod
-    def _retention(host: Host, folder: str, keep: int, keep_path: str) -> list[str]:
-        if keep <= 0:
-            return []
-        # The backup just made is never removed, even when a clock change sorts its name among the old ones.
-        backups = [name for name, dummy in our_backups(host.list_dir(folder)) if not host.same_name(name, host.name(keep_path))]
-        doomed = [host.join(folder, name) for name in backups[:max(0, len(backups) - (keep - 1))]]
-        for path in doomed:
-            host.remove(path)
-        return doomed

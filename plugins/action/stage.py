@@ -72,8 +72,7 @@ class ActionModule(PhaseAction):
         source = public_url(args["source"])
         with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
             try:
-                package = self._fetch(args, algorithm, expected, scratch, task_vars)
-                digest = file_digest(package, algorithm)
+                package, digest = self._fetch(args, algorithm, expected, scratch, task_vars)
             except DownloadError:
                 raise
             except (OSError, ValueError) as exc:
@@ -81,25 +80,24 @@ class ActionModule(PhaseAction):
                 raise PhaseFailed(f"cannot fetch {source}: {_controller_problem(exc, scratch)}") from None
             facts = self._inspect(package, args)
             self._check_path_length(host, where, source, facts["members"], facts["top_folder"], args["max_path_length"])
-            # An old or half-done staging is worthless now; removing it first also frees its space.
-            self._remove_leftovers(host, where, listing[where.temp])
-            self._check_room(host, where, package, facts["unpacked_bytes"], args["free_space_margin"])
+            server_there = _has(host, listing[where.parent], where.name)
+            # An old or half-done staging is worthless now; removing it first also frees its space (marker first: a crash in between
+            # reads as nothing staged).
+            leftovers = [path for path in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER))
+                         if _has(host, listing[where.temp], host.name(path))]
+            if leftovers:
+                host.remove_many(leftovers)
+            self._check_room(host, where, package, facts["unpacked_bytes"], args, server_there)
+            marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
+                      "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                      "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}
             try:
-                self._unpack(host, where, package, facts["top_folder"])
+                # One transfer and (on POSIX) one command; a failure removes what was unpacked: half an unpack is worth nothing
+                # and may be what fills the disk, where the run journal and the history are written too.
+                host.stage_package(package, where.temp, host.join(where.temp, _UNPACK_FOLDER), facts["top_folder"], where.staged_tree,
+                                   where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n", args["marker"])
             except ModuleFailed as exc:
-                # Half an unpack is worth nothing and may be what fills the disk: give the space back before anything else
-                # (the run journal and the history are written on this volume too).
-                self._discard_unpack(host, where, package)
                 raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
-        self._verify_tree(host, where, args["marker"])
-        if not args["allow_cross_volume"] and _has(host, listing[where.parent], where.name) and not host.same_volume(where.server, where.temp):
-            host.remove(where.staged_tree)
-            raise PhaseFailed(f"{where.temp} and {where.server} are on different volumes: the swap would have to copy the new version "
-                              "while the server is down instead of renaming it (set allow_cross_volume to accept that)")
-        marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
-                  "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                  "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}
-        host.write_text(where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n")
         return {**result, "changed": True, "checksum": marker["checksum"], "files": facts["files"],
                 "unpacked_bytes": facts["unpacked_bytes"], "restaged": redo, "msg": f"staged version {args['version']}"}
 
@@ -114,27 +112,27 @@ class ActionModule(PhaseAction):
             return None
         return marker if isinstance(marker, dict) else None
 
-    def _fetch(self, args: dict[str, t.Any], algorithm: str, expected: str | None, scratch: str, task_vars: dict[str, t.Any]) -> str:
-        """Download (or reuse from the controller cache) and verify the checksum."""
+    def _fetch(self, args: dict[str, t.Any], algorithm: str, expected: str | None, scratch: str,
+               task_vars: dict[str, t.Any]) -> tuple[str, str]:
+        """Download (or reuse from the controller cache), verify the checksum; the file and its digest (computed once)."""
         name = file_name(args["source"])
         cache_dir = args.get("cache_dir")
         if cache_dir and expected:
             cached = os.path.join(cache_dir, f"{algorithm}-{expected}", name)
             if os.path.isfile(cached) and file_digest(cached, algorithm) == expected:
                 self.progress(f"reusing {cached}", task_vars)
-                return cached
+                return cached, expected
             target = cached
         else:
             target = os.path.join(scratch, name)
         self.progress(f"downloading {public_url(args['source'])}", task_vars)
         fetch(args["source"], target, username=args.get("source_username"), password=args.get("source_password"),
               validate_certs=args["validate_certs"], ca_path=args.get("ca_path"), timeout=args["timeout"])
-        if expected:
-            actual = file_digest(target, algorithm)
-            if actual != expected:
-                os.unlink(target)
-                raise PhaseFailed(f"checksum mismatch for {public_url(args['source'])}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
-        return target
+        actual = file_digest(target, algorithm)
+        if expected and actual != expected:
+            os.unlink(target)
+            raise PhaseFailed(f"checksum mismatch for {public_url(args['source'])}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
+        return target, actual
 
     @staticmethod
     def _inspect(package: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -189,45 +187,15 @@ class ActionModule(PhaseAction):
                               f"(limit {limit - 1}), e.g. {worst.name!r}: shorten server_path or enable long paths and raise max_path_length")
 
     @staticmethod
-    def _check_room(host: Host, where: Layout, package: str, unpacked: int, margin: float) -> None:
-        needed = int((os.path.getsize(package) + unpacked) * (1 + margin))
-        free = host.free_bytes(where.parent)
+    def _check_room(host: Host, where: Layout, package: str, unpacked: int, args: dict[str, t.Any], server_there: bool) -> None:
+        """Enough free space for the package and its tree, and (one look) the same volume as the server folder."""
+        needed = int((os.path.getsize(package) + unpacked) * (1 + args["free_space_margin"]))
+        free, same_volume = host.room(where.parent, where.server if server_there else None)
+        if not args["allow_cross_volume"] and not same_volume:
+            raise PhaseFailed(f"{where.temp} and {where.server} are on different volumes: the swap would have to copy the new version "
+                              "while the server is down instead of renaming it (set allow_cross_volume to accept that)")
         if free < needed:
             raise PhaseFailed(f"not enough free disk space in {where.parent}: {needed} bytes needed, {free} free")
-
-    @staticmethod
-    def _remove_leftovers(host: Host, where: Layout, temp_entries: list[str]) -> None:
-        """Remove an earlier (possibly partial) staging: marker first, so a crash in between reads as unstaged."""
-        for leftover in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER)):
-            if _has(host, temp_entries, host.name(leftover)):
-                host.remove(leftover)
-
-    @staticmethod
-    def _discard_unpack(host: Host, where: Layout, package: str) -> None:
-        """Remove what a failed unpack left in the temporary folder (best effort: the unpack's error is what counts)."""
-        leftovers = [host.join(where.temp, _UNPACK_FOLDER), host.join(where.temp, os.path.basename(package)), where.staged_tree]
-        try:
-            host.remove_many(leftovers)
-        except ModuleFailed:
-            pass
-
-    @staticmethod
-    def _unpack(host: Host, where: Layout, package: str, top: str | None) -> None:
-        """Unpack ``package`` into the temporary folder and give its tree the server folder's name."""
-        unpack_dir = host.join(where.temp, _UNPACK_FOLDER)
-        host.make_dir(unpack_dir)
-        remote_package = host.join(where.temp, os.path.basename(package))
-        host.put_file(package, remote_package)
-        host.unpack(remote_package, unpack_dir)
-        host.rename(host.join(unpack_dir, top) if top else unpack_dir, where.staged_tree)
-        host.remove(unpack_dir)
-        host.remove(remote_package)
-
-    @staticmethod
-    def _verify_tree(host: Host, where: Layout, markers: list[str]) -> None:
-        for item in markers:
-            if not host.stat(host.join(where.staged_tree, *item.strip("/").split("/"))).exists:
-                raise PhaseFailed(f"the unpacked tree {where.staged_tree} lacks {item!r}")
 
 
 def _has(host: Host, names: list[str], wanted: str) -> bool:

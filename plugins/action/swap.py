@@ -10,14 +10,15 @@ import secrets
 import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
+from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
-from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import Journal, read_journal
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import Journal, read_journal, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import next_old_folder_name, old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
-from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, RunJournal
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, LEASE_MARGIN_S, RunJournal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -25,7 +26,12 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
     **SERVICE_OPTION,
     **JOURNAL_OPTION,
-    "state": {"type": "str", "choices": ["swapped", "rolled_back", "cleaned"], "default": "swapped"},
+    "state": {"type": "str", "choices": ["prepared", "swapped", "rolled_back", "cleaned"], "default": "swapped"},
+    "plan": {"type": "dict"},
+    "start": {"type": "bool", "default": False},
+    "pid_file": {"type": "str"},
+    "stop_timeout": {"type": "int", "default": 300},
+    "start_timeout": {"type": "int", "default": 300},
     "version": {"type": "str"},
     "preserve": {"type": "list", "elements": "str"},
     "preserve_extra": {"type": "list", "elements": "str", "default": []},
@@ -72,12 +78,20 @@ class ActionModule(PhaseAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     JOURNAL_BEGINS_ITSELF = True
     _journal_file = ""
+    _adhoc = ""
     JOURNAL_KEYS = ("old_path", "version", "carried_over", "not_present", "resumed", "restored_from", "failed_path", "removed")
     # The downtime is spent here: renames and a few copies.
     LEASE_S = 600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
+        if args["state"] == "prepared":
+            # Deciding changes nothing and is no phase of its own; a failure here is one before the stop.
+            self.journal_phase, self.journal_done_by_host = "swap_prepare", True
+        if args["state"] == "swapped" and args.get("plan") and not self._task.check_mode:
+            # Decided before the stop (state=prepared): the downtime is this one round trip.
+            self._journal_file = where.journal
+            return self._swap(host, where, args, None, None)
         listing = host.list_dirs([where.parent, where.temp])
         journal = read_journal(host.read_text(where.journal)) if self._has(host, listing[where.parent], host.name(where.journal)) \
             else Journal([])
@@ -95,8 +109,7 @@ class ActionModule(PhaseAction):
         """Record the begin of the swap or rollback, right before the first rename."""
         if self.journal is None and not self._task.check_mode:
             # Run by hand, outside the role: the steps still go to the run journal, so that an interruption can be resumed.
-            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            self.journal = RunJournal(host, self._journal_file, f"swap-{stamp}-{secrets.token_hex(3)}")
+            self.journal = RunJournal(host, self._journal_file, self._adhoc_run())
             self.journal_phase = "rollback_swap" if args["state"] == "rolled_back" else "swap"
         self.journal_begin(args, **data)
 
@@ -110,7 +123,30 @@ class ActionModule(PhaseAction):
                               "this run stops before it touches the server folder")
 
     # -- swap -------------------------------------------------------------------------------------
-    def _swap(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: SwapLog) -> dict[str, t.Any]:
+    def _swap(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]] | None,
+              journal: SwapLog | None) -> dict[str, t.Any]:
+        """``prepared``: read and decide (before the stop), return the plan. ``swapped``: the cutover, from the plan when given."""
+        if args.get("plan"):
+            plan = CutoverPlan.from_dict(args["plan"])
+            if self._task.check_mode:
+                return {"changed": True, "server_path": where.server, "old_path": plan.old, "msg": f"would cut over to {plan.server}"}
+            return self._cutover(host, where, args, plan, resumed=False)
+        if listing is None or journal is None:
+            raise PhaseFailed("internal error: a swap without a plan needs the folder listing and the journal")
+        decided = self._decide(host, where, args, listing, journal)
+        if decided.get("plan") is None:
+            return decided
+        if args["state"] == "prepared":
+            return {**decided, "changed": False,
+                    "msg": f"ready to cut over: {where.server} becomes {decided['old_path']}, the staged version takes its place"}
+        if args["state"] == "swapped" and not args.get("plan"):
+            self._require_stopped(host, args)
+        if self._task.check_mode:
+            return {**decided, "msg": f"would move {where.server} to {decided['old_path']} and the staged version into its place"}
+        return self._cutover(host, where, args, CutoverPlan.from_dict(decided["plan"]), resumed=decided["resumed"])
+
+    def _decide(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: SwapLog) -> dict[str, t.Any]:
+        """What the cutover must do, from the folders and the journal (resuming an interrupted swap where it stopped)."""
         server_there = self._has(host, listing[where.parent], where.name)
         staged_there = self._has(host, listing[where.temp], where.name)
         begun = journal.last("begin", "carried", "rolled_back")
@@ -120,29 +156,100 @@ class ActionModule(PhaseAction):
             if server_there and begun is not None and begun["step"] == "carried" and \
                     (not args.get("version") or not done_version or done_version == args["version"]):
                 return {"changed": False, "server_path": where.server, "old_path": host.join(where.parent, begun["old"]),
-                        "msg": "the staged version is already in place"}
+                        "plan": None, "msg": "the staged version is already in place"}
             raise PhaseFailed(f"nothing is staged in {where.temp}: run conaktiv.server.stage first")
         if not server_there and not resuming:
             raise PhaseFailed(f"the server folder {where.server} does not exist")
-        self._require_stopped(host, args)
+        if not server_there and not staged_there:
+            old_hint = host.join(where.parent, (begun or {}).get("old") or "?")
+            raise PhaseFailed(f"cannot resume the swap: neither {where.server} nor the staged tree exists; {old_hint} holds the old version")
         staged_version = self._staged_version(host, where, args, staged_there)
         old_name = begun["old"] if resuming else next_old_folder_name(where.name, listing[where.parent], host.case_insensitive)
         old_path = host.join(where.parent, old_name)
         items = preserve_list(extra=args["preserve_extra"], replace=args.get("preserve"))
-        result = {"changed": True, "server_path": where.server, "old_path": old_path, "version": staged_version,
-                  "resumed": resuming, "diff": self._swap_diff(where, old_name, items)}
-        if self._task.check_mode:
-            return {**result, "msg": f"would move {where.server} to {old_path} and the staged version into its place"}
-        self._begin(host, args, old=old_name, version=staged_version, resumed=resuming)
-        if server_there and not self._has(host, listing[where.parent], old_name):
-            host.rename(where.server, old_path)
-        if staged_there:
-            host.rename(where.staged_tree, where.server)
-        elif not server_there:
-            raise PhaseFailed(f"cannot resume the swap: neither {where.server} nor the staged tree exists; {old_path} holds the old version")
-        carried, skipped = self._carry_over(host, old_path, where.server, items)
-        return {**result, "carried_over": carried, "not_present": skipped,
-                "msg": f"version {staged_version} is in place; the old version is in {old_path}"}
+        plan = self._plan(host, where, args, old_name, staged_there, server_there and not self._has(host, listing[where.parent], old_name),
+                          items, staged_version, resuming)
+        return {"changed": True, "server_path": where.server, "old_path": old_path, "version": staged_version, "resumed": resuming,
+                "diff": self._swap_diff(where, old_name, items), "plan": plan.as_dict()}
+
+    def _plan(self, host: Host, where: Layout, args: dict[str, t.Any], old_name: str, staged_there: bool, move_old: bool,
+              items: list[str], version: str | None, resuming: bool) -> CutoverPlan:
+        """The cutover plan: paths, the journal lines (timed by the host), the start when asked for."""
+        old_path = host.join(where.parent, old_name)
+        run = self.journal.run if self.journal is not None else self._adhoc_run()
+        now = utc_now()
+        start_argv, service_name, start_lease = self._start_of(args, now)
+        begin_tail, done_tail, start_tail, start_done_tail = journal_tails(
+            run, version=version, old_name=old_name, old_path=old_path, resumed=resuming,
+            lease_until=now + datetime.timedelta(seconds=self.LEASE_S + LEASE_MARGIN_S), start_lease_until=start_lease)
+        return CutoverPlan(journal=where.journal, server=where.server, old=old_path, staged=where.staged_tree if staged_there else None,
+                           move_old=move_old, items=tuple(items),
+                           item_paths_old=tuple(host.join(old_path, *item.split("/")) for item in items),
+                           item_paths_new=tuple(host.join(where.server, *item.split("/")) for item in items),
+                           begin_tail=begin_tail, done_tail=done_tail, start_tail=start_tail, start_done_tail=start_done_tail,
+                           start_argv=tuple(start_argv), start_wait_s=int(args["start_timeout"]),
+                           service_name=service_name, pid_file=args.get("pid_file"), wait_s=int(args["stop_timeout"]))
+
+    def _adhoc_run(self) -> str:
+        """The run id of a swap run by hand (without the role's journal)."""
+        if not self._adhoc:
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self._adhoc = f"swap-{stamp}-{secrets.token_hex(3)}"
+        return self._adhoc
+
+    @staticmethod
+    def _start_of(args: dict[str, t.Any], now: datetime.datetime) -> tuple[list[str], str | None, datetime.datetime | None]:
+        """With start=true: what the cutover runs to start the server (argv on POSIX, the service on Windows)."""
+        if not args["start"]:
+            return [], None, None
+        service = check_service_settings(args.get("service"))
+        lease = now + datetime.timedelta(seconds=int(args["start_timeout"]) + LEASE_MARGIN_S)
+        if service["manager"] == "command":
+            return list(service["start_command"]), None, lease
+        if service["manager"] == "systemd":
+            return ["systemctl", "start", "--", str(service["name"])], None, lease
+        if service["manager"] == "windows":
+            return [], str(service["name"]), lease
+        raise PhaseFailed("start=true needs service (a Windows service, a systemd unit or start/stop commands)")
+
+    def _cutover(self, host: Host, where: Layout, args: dict[str, t.Any], plan: CutoverPlan, resumed: bool) -> dict[str, t.Any]:
+        """One round trip: verify the stop, journal, rename, rename, carry over, journal, start (see plugin_utils/_cutover.py)."""
+        if plan.server != where.server:
+            raise PhaseFailed(f"the cutover plan is for {plan.server}, not for {where.server}")
+        if self.journal is None:
+            self.journal = RunJournal(host, where.journal, self._adhoc_run())
+            self.journal_phase = "swap"
+        report = host.cutover(plan)
+        # The host wrote the journal's swap begin and done itself (and the start's begin): nothing more to write here.
+        self.journal_done_by_host = "done" in report.steps
+        if report.failed_step is not None:
+            if report.failed_step == "started":
+                # The new version is in place and confirmed; it is its start that failed.
+                self.journal_phase = "start"
+                raise PhaseFailed(f"starting the ConAktiv server failed: {report.error}", carried_over=report.carried,
+                                  not_present=report.absent, steps=report.steps)
+            if report.failed_step == "start_done":
+                # Running, but the journal does not know: the run fails (and rolls back) rather than go on unrecorded.
+                self.journal_phase = "start"
+                raise PhaseFailed(f"the server was started, but {report.failure_message()}", carried_over=report.carried,
+                                  not_present=report.absent, steps=report.steps)
+            raise PhaseFailed(f"the cutover stopped: {report.failure_message()}", steps=report.steps, carried_over=report.carried)
+        return {"changed": True, "server_path": where.server, "old_path": plan.old, "version": self._plan_version(plan),
+                "resumed": resumed, "carried_over": report.carried, "not_present": report.absent, "server_started": report.started,
+                "steps": report.steps, "diff": self._swap_diff(where, self._name_of(host, plan.old), list(plan.items)),
+                "msg": f"version {self._plan_version(plan)} is in place; the old version is in {plan.old}"
+                       + ("; the server was started" if report.started else "")}
+
+    @staticmethod
+    def _plan_version(plan: CutoverPlan) -> str | None:
+        try:
+            return str(json.loads('{"at":"x",' + plan.begin_tail)["data"].get("version"))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    @staticmethod
+    def _name_of(host: Host, path: str) -> str:
+        return host.name(path)
 
     @staticmethod
     def _swap_diff(where: Layout, old_name: str, items: list[str]) -> dict[str, str]:
@@ -150,31 +257,6 @@ class ActionModule(PhaseAction):
         after = f"{old_name}/  (previous version)\n{where.name}/  (staged version)\n" + "".join(
             f"{where.name}/{item}  <- {old_name}/{item}\n" for item in items)
         return {"before": before, "after": after, "before_header": where.parent, "after_header": where.parent}
-
-    def _carry_over(self, host: Host, old_path: str, new_path: str, items: list[str]) -> tuple[list[str], list[str]]:
-        """Copy the preserved items from the old folder into the new one, replacing the package's defaults.
-
-        Runs while the server is down, so the work is batched: one listing of the old folder, one removal
-        of the package's copies, one copy per target folder.
-        """
-        def old(item: str) -> str:
-            return host.join(old_path, *item.split("/"))
-
-        def new(item: str) -> str:
-            return host.join(new_path, *item.split("/"))
-
-        listing = host.list_dirs(sorted({host.parent(old(item)) for item in items} | {host.parent(new(item)) for item in items}))
-        carried = [item for item in items if self._has(host, listing[host.parent(old(item))], host.name(old(item)))]
-        skipped = [item for item in items if item not in carried]
-        host.remove_many([new(item) for item in carried if self._has(host, listing[host.parent(new(item))], host.name(new(item)))])
-        by_target: dict[str, list[str]] = {}
-        for item in carried:
-            by_target.setdefault(host.parent(new(item)), []).append(old(item))
-        for target_dir, sources in by_target.items():
-            if not listing[target_dir]:
-                host.make_dir(target_dir)  # missing (or empty) in the package: make sure it exists
-            host.copy_into(sources, target_dir)
-        return carried, skipped
 
     # -- rollback ---------------------------------------------------------------------------------
     def _rollback(self, host: Host, where: Layout, args: dict[str, t.Any], listing: dict[str, list[str]], journal: SwapLog) -> dict[str, t.Any]:
@@ -257,8 +339,7 @@ class ActionModule(PhaseAction):
                   "diff": {"before": "".join(f"{path}\n" for path in doomed), "after": ""}}
         if self._task.check_mode or not doomed:
             return {**result, "msg": f"would remove {len(doomed)} folders" if doomed else "nothing to clean up"}
-        for path in doomed:
-            host.remove(path)
+        host.remove_many(doomed)
         return {**result, "msg": f"removed {len(doomed)} folders"}
 
     # -- shared -----------------------------------------------------------------------------------

@@ -103,6 +103,14 @@ options:
         O(client_port) is closed.
     type: int
     default: 300
+  verify_stop:
+    description:
+      - After the stop, make sure the process is gone with one more look - O(pid_file) gone, else O(client_port) closed, else the control
+        interface silent - before the task ends.
+      - V(false) leaves that to the next step, e.g. the cutover of M(conaktiv.server.swap), which waits for O(pid_file) itself (one round
+        trip less while the server is down).
+    type: bool
+    default: true
   start_timeout:
     description:
       - Seconds the server may take after the start to open O(client_port) and report C(ready) or C(migrating) on its

@@ -51,9 +51,43 @@ options:
     description:
       - V(swapped) moves the staged version into place; V(rolled_back) puts the previous version back; V(cleaned) removes
         old folders and the temporary folder.
+      - V(prepared) reads and decides everything the cutover needs while the server still runs (the C(_oldNNNN) name,
+        whether an interrupted swap is resumed, the items, the journal lines) and returns it as RV(plan); it changes nothing.
+        Give that plan to O(state=swapped) after the stop, and the downtime is one round trip.
     type: str
-    choices: [swapped, rolled_back, cleaned]
+    choices: [prepared, swapped, rolled_back, cleaned]
     default: swapped
+  plan:
+    description:
+      - With O(state=swapped), the RV(plan) that O(state=prepared) returned. The cutover then reads nothing, and one remote call
+        (one C(sh) command on POSIX, one C(win_powershell) snippet on Windows) makes sure the server process is gone (O(pid_file)),
+        writes the journal's swap begin, renames the server folder to C(_oldNNNN), renames the staged tree in, carries the
+        preserved items over, writes the swap done and, with O(start), the start begin, starts the server and writes the start done.
+      - Without it, O(state=swapped) reads and decides first (more round trips while the server is down), as it must when run by hand.
+    type: dict
+  start:
+    description:
+      - With O(state=prepared) (and so the cutover), start the server as the cutover's last step, with the start command,
+        C(systemctl start) or the Windows service's start request of O(service), and wait until the service manager confirms it
+        (the command returned success; on Windows the service reports C(Running)), then write the journal's start done.
+      - The start phase is then done; M(conaktiv.server.structure_update) waits for the server to answer and for its structure
+        update (a server that dies meanwhile fails that task). A failing start fails this task, recorded in the journal as the
+        start's failure.
+    type: bool
+    default: false
+  pid_file:
+    description:
+      - A file that exists while the server process runs (POSIX); the cutover waits up to O(stop_timeout) seconds for it to go before
+        it renames anything.
+    type: str
+  stop_timeout:
+    description: Seconds the cutover waits for O(pid_file) to go.
+    type: int
+    default: 300
+  start_timeout:
+    description: With O(start), the seconds the service manager may take to confirm the start (the lease of the update lock covers it).
+    type: int
+    default: 300
   version:
     description:
       - With O(state=swapped), the version that must be staged; the task fails when the stage marker names another one.
@@ -205,6 +239,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description: With O(state=prepared), the cutover plan for O(plan); null when the staged version is already in place.
+  returned: state is prepared
+  type: dict
+server_started:
+  description: Whether the cutover started the server (O(start)) and the service manager confirmed the start.
+  returned: when the cutover ran
+  type: bool
+steps:
+  description: The steps the cutover completed, in order (V(stopped), V(begin), V(renamed_old), V(renamed_new), V(carried), V(done),
+    V(start_begin), V(started), V(start_done)); on failure the last one is the step before the one that failed.
+  returned: when the cutover ran
+  type: list
+  elements: str
 server_path:
   description: The server folder.
   returned: always

@@ -13,10 +13,15 @@ import abc
 import base64
 import dataclasses
 import json
+import os
 import pathlib
 import typing as t
 
+from ._backup_names import doomed_backups
 from ._runner import ModuleFailed, Runner
+
+if t.TYPE_CHECKING:
+    from ._cutover import CutoverPlan, CutoverReport
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +38,16 @@ class PathStat:
     #: A symbolic link (or on Windows a junction) and where it points; stat does not follow links.
     is_link: bool = False
     link_target: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SettledBackup:
+    """A backup in its place: its path, size and sha256, and the older backups retention removed."""
+
+    path: str
+    size: int
+    sha256: str | None
+    removed: list[str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +223,13 @@ class Host(abc.ABC):
         return bool(result.get("changed"))
 
     @abc.abstractmethod
+    def cutover(self, plan: "CutoverPlan") -> "CutoverReport":
+        """The whole downtime in one round trip: verify the stop, journal, rename, rename, carry over, journal, start.
+
+        See :mod:`._cutover`. Never raises for a step that failed: the report names it (and what was done before).
+        """
+
+    @abc.abstractmethod
     def claim(self, path: str) -> bool:
         """Create ``path`` exclusively, atomically on the host: True when this call created it, False when it existed.
 
@@ -231,6 +253,52 @@ class Host(abc.ABC):
     def same_volume(self, first: str, second: str) -> bool:
         """Whether two existing paths are on the same volume (a rename between them moves no data)."""
         return self.volume_id(first) == self.volume_id(second)
+
+    def room(self, parent: str, server: str | None) -> tuple[int, bool]:
+        """Free bytes on the volume of ``parent``, and whether ``server`` (when it exists) is on that volume too."""
+        return self.free_bytes(parent), server is None or self.same_volume(parent, server)
+
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int) -> SettledBackup:
+        """Check the backup ``made`` (not empty; ``expected_sha256`` when given), move it to ``target`` (folder created; nothing
+        moves when they are the same) and remove all but the newest ``keep`` backups of this collection in that folder (0 keeps
+        all; never the one just made). Raises :class:`ModuleFailed`. Adapters may do it in one round trip."""
+        found = self.stat(made, checksum_algorithm="sha256")
+        if not found.exists or found.size == 0:
+            raise ModuleFailed("backup", f"the backup did not produce a file at {made}", {})
+        if expected_sha256 and found.checksum != expected_sha256:
+            raise ModuleFailed("backup", f"the backup {made} does not match the checksum the server reported", {})
+        if target != made:
+            self.make_dir(self.parent(target))
+            self.rename(made, target)
+        folder = self.parent(target)
+        removed = [self.join(folder, name) for name in doomed_backups(self.list_dir(folder), keep, self.name(target))] if keep > 0 else []
+        if removed:
+            self.remove_many(removed)
+        return SettledBackup(target, found.size, found.checksum, removed)
+
+    def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
+                      marker_text: str, required: list[str]) -> None:
+        """Transfer the controller file ``package``, unpack it, give its tree (``top`` inside the archive, or all of it) the name
+        ``staged_tree``, make sure the ``required`` items (relative, ``/``-separated) are there, and write the stage marker.
+
+        The members were checked on the controller. A failure removes what it unpacked and raises :class:`ModuleFailed`.
+        Adapters may do it in fewer round trips; this one uses the file operations above.
+        """
+        remote_package = self.join(temp, os.path.basename(package))
+        self.make_dir(unpack_dir)
+        try:
+            self.put_file(package, remote_package)
+            self.unpack(remote_package, unpack_dir)
+            tree = self.join(unpack_dir, top) if top else unpack_dir
+            missing = [item for item in required if not self.stat(self.join(tree, *item.strip("/").split("/"))).exists]
+            if missing:
+                raise ModuleFailed("stage", f"the unpacked tree lacks {', '.join(repr(item) for item in missing)}", {})
+            self.rename(tree, staged_tree)
+        except (ModuleFailed, ValueError):
+            self.remove_many([unpack_dir, remote_package, staged_tree])
+            raise
+        self.remove_many([unpack_dir, remote_package])
+        self.write_text(marker_path, marker_text)
 
     @abc.abstractmethod
     def free_bytes(self, path: str) -> int:

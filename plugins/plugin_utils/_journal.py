@@ -234,6 +234,11 @@ def fold(events: list[dict[str, t.Any]], warnings: list[str] | None = None) -> J
             target = runs.get(data["run"])
             if target is not None:
                 target.recorded = True
+        elif event == "done" and entry.get("phase") == "history" and isinstance(data.get("run_ids"), list):
+            # The history phase's done names the updates whose records it wrote (one write instead of one per record).
+            for recorded in data["run_ids"]:
+                if isinstance(recorded, str) and recorded in runs:
+                    runs[recorded].recorded = True
     return Journal([runs[run_id] for run_id in order], list(warnings or []))
 
 
@@ -737,7 +742,10 @@ def history_record(chain: Chain, host: str, finished: str | None) -> RunRecord:
             continue
         name, data = entry["phase"], entry.get("data") if isinstance(entry.get("data"), dict) else {}
         if entry["event"] == "begin":
-            if name in open_begins:
+            earlier = open_begins.get(name)
+            if earlier is not None and earlier.get("run") == entry.get("run"):
+                continue  # begun twice by one run (the cutover issues the start, the start task then waits for it): one phase
+            if earlier is not None:
                 phases.append(_phase_record(open_begins.pop(name), None, "failed", "interrupted (the controller stopped)"))
             open_begins[name] = entry
             continue

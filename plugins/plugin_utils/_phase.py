@@ -96,6 +96,8 @@ class PhaseAction(ActionBase):
 
     journal: RunJournal | None = None
     journal_phase: str = ""
+    #: Set by a phase whose host operation wrote its own ``done`` event (the cutover).
+    journal_done_by_host: bool = False
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
@@ -156,7 +158,7 @@ class PhaseAction(ActionBase):
             self._journal_write("begin", data=data or None, lease_s=self.lease_seconds(args))
 
     def _journal_done(self, outcome: dict[str, t.Any], seconds: float) -> None:
-        if self.journal is None:
+        if self.journal is None or self.journal_done_by_host:
             return
         data = {key: outcome[key] for key in self.JOURNAL_KEYS if key in outcome and outcome[key] is not None}
         data.update(changed=bool(outcome.get("changed")), msg=str(outcome.get("msg") or "")[:300], duration_s=round(seconds, 2))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pathlib
 import typing as t
 
-from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
+from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
+from ._host import CommandResult, Host, HttpResponse, PathStat, SettledBackup, http_response
 from ._runner import ModuleFailed
 
 
@@ -63,6 +64,13 @@ class PosixHost(Host):
             return False
         raise ModuleFailed("ansible.builtin.command", f"creating the lock ticket {path} failed: {detail}", result)
 
+    def cutover(self, plan: CutoverPlan) -> CutoverReport:
+        # One sh command (POSIX_SCRIPT): the steps must not wait for a round trip each while the server is down.
+        result = self.runner.module("ansible.builtin.command", {"argv": posix_argv(plan)}, allow_failure=True)
+        if "rc" not in result:
+            raise ModuleFailed("ansible.builtin.command", f"the cutover could not be run: {result.get('msg')}", result)
+        return read_posix_report(plan, int(result["rc"]), str(result.get("stdout") or ""), str(result.get("stderr") or ""))
+
     def copy_tree(self, source: str, target: str) -> None:
         # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.
         self._checked_run(["cp", "-pR", "--", source, target], f"copying {source} to {target}")
@@ -79,6 +87,48 @@ class PosixHost(Host):
         lines = self._checked_run(["df", "-P", "--", first, second], f"finding the volumes of {first} and {second}", probe=True).stdout
         mounts = [_mount_point(line) for line in lines.strip().splitlines()[1:]]
         return len(mounts) == 2 and mounts[0] == mounts[1]
+
+    def room(self, parent: str, server: str | None) -> tuple[int, bool]:
+        # One df for both: the free space beside the server folder and whether the rename stays on one volume.
+        paths = [parent] + ([server] if server else [])
+        out = self._checked_run(["df", "-Pk", "--", *paths], f"reading the free disk space and the volume of {parent}", probe=True).stdout
+        lines = out.strip().splitlines()[1:]
+        try:
+            free = int(lines[0].split()[3]) * 1024
+        except (IndexError, ValueError) as exc:
+            raise ModuleFailed("df", f"unexpected df output for {parent}: {out!r}", {}) from exc
+        mounts = [_mount_point(line) for line in lines]
+        return free, len(mounts) < 2 or mounts[0] == mounts[1]
+
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int) -> SettledBackup:
+        # One sh command (SETTLE_BACKUP_SCRIPT) instead of stat, mkdir, mv, stat, find and rm.
+        argv = ["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", made, target, expected_sha256 or "", str(max(0, keep))]
+        result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", detail or f"settling the backup exited {result.get('rc')}", result)
+        facts: dict[str, str] = {}
+        removed = []
+        for line in str(result.get("stdout") or "").splitlines():
+            key, _space, value = line.partition(" ")
+            if key == "removed":
+                removed.append(self.join(self.parent(target), value))
+            elif key in ("sha256", "size"):
+                facts[key] = value
+        return SettledBackup(target, int(facts.get("size") or 0), facts.get("sha256") or None, removed)
+
+    def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
+                      marker_text: str, required: list[str]) -> None:
+        # One transfer and one sh command (STAGE_SCRIPT), instead of a copy and an unarchive module and their checks: the
+        # members were checked on the controller already.
+        remote = self.runner.transfer(package)
+        kind = "zip" if package.lower().endswith(".zip") else "tar"
+        argv = ["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", temp, unpack_dir, remote, top or "", staged_tree, marker_path, marker_text, kind,
+                *[item.strip("/") for item in required]]
+        result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", detail or f"the unpack exited {result.get('rc')}", result)
 
     def free_bytes(self, path: str) -> int:
         out = self._checked_run(["df", "-Pk", "--", path], f"reading free disk space of {path}", probe=True).stdout
@@ -144,6 +194,66 @@ class PosixHost(Host):
         # The headers carry the control token: the module must not log its arguments on the host.
         result = self.runner.module("ansible.builtin.uri", args, probe=method == "GET", allow_failure=True, no_log=bool(headers))
         return http_response(result, "status")
+
+
+# Unpack a transferred package into the temporary folder, in one command: leftovers of an earlier staging go first (marker
+# first, so a crash in between reads as nothing staged), the package is unpacked (unzip keeps the file modes; tar for
+# .tar.gz), the required items are checked, the tree gets the staged name and the marker is written (renamed into place).
+# Anything failing removes what it unpacked. Positional: temp unpack package top staged marker marker_text kind required...
+STAGE_SCRIPT = r"""
+temp=$1 unpack=$2 package=$3 top=$4 staged=$5 marker=$6 marker_text=$7 kind=$8
+shift 8
+fail() { rm -rf -- "$unpack"; echo "$1" >&2; exit 1; }
+mkdir -p -- "$temp" || fail "cannot create $temp"
+rm -f -- "$marker" && rm -rf -- "$staged" "$unpack" || fail "cannot remove the earlier staging in $temp"
+mkdir -- "$unpack" || fail "cannot create $unpack"
+if [ "$kind" = zip ]; then
+  command -v unzip >/dev/null 2>&1 || fail "unzip is not installed on this host (needed for .zip packages)"
+  # unzip reports a full disk as "write error (disk full?)" and then asks whether to go on: stdin closed, output kept.
+  out=$(unzip -qq -o "$package" -d "$unpack" 2>&1 </dev/null) || case $out in
+    *"disk full"*) fail "No space left on device: unzip could not write into $unpack ($(echo "$out" | head -n 1))" ;;
+    *) fail "unzip could not unpack the package: $out" ;;
+  esac
+else
+  out=$(tar -xzf "$package" -C "$unpack" 2>&1 </dev/null) || fail "tar could not unpack the package: $out"
+fi
+tree=$unpack
+[ -n "$top" ] && tree=$unpack/$top
+for item in "$@"; do
+  [ -e "$tree/$item" ] || fail "the unpacked tree lacks '$item'"
+done
+mv -- "$tree" "$staged" || fail "cannot rename $tree to $staged"
+rm -rf -- "$unpack"
+printf '%s' "$marker_text" > "$marker.tmp" && mv -- "$marker.tmp" "$marker" || fail "cannot write the stage marker $marker"
+"""
+
+
+# A backup into its place, in one command: not empty, its sha256 (checked when the server reported one), moved into the
+# backup folder, and retention - all but the newest KEEP of this collection's backups (ConAktiv-backup-<label>-<version>-
+# <stamp>.zip, sorted by stamp) removed, never the new one. Positional: made target expected_sha256 keep.
+SETTLE_BACKUP_SCRIPT = r"""
+made=$1 target=$2 expected=$3 keep=$4
+fail() { echo "$1" >&2; exit 1; }
+[ -s "$made" ] || fail "the backup did not produce a file at $made"
+if command -v sha256sum >/dev/null 2>&1; then sum=$(sha256sum "$made"); else sum=$(shasum -a 256 "$made"); fi
+sum=${sum%% *}
+[ -n "$expected" ] && [ "$sum" != "$expected" ] && fail "the backup $made does not match the checksum the server reported"
+if [ "$made" != "$target" ]; then
+  mkdir -p "$(dirname "$target")" && mv -- "$made" "$target" || fail "cannot move $made to $target"
+fi
+echo "sha256 $sum"
+echo "size $(wc -c < "$target" | tr -d ' ')"
+[ "$keep" -gt 0 ] || exit 0
+dir=$(dirname "$target") new=$(basename "$target")
+pattern='s/^\(ConAktiv-backup-[A-Za-z0-9_][A-Za-z0-9_]*-.*-\([0-9]\{8\}-[0-9]\{6\}\)\.zip\)$/\2 \1/p'
+names=$(ls -1 "$dir" | grep -vxF "$new" | sed -n "$pattern" | sort | cut -d' ' -f2-)
+count=$(printf '%s\n' "$names" | grep -c .)
+excess=$((count - keep + 1))
+[ "$excess" -gt 0 ] || exit 0
+printf '%s\n' "$names" | head -n "$excess" | while IFS= read -r name; do
+  rm -f -- "$dir/$name" && echo "removed $name"
+done
+"""
 
 
 def _mount_point(df_line: str) -> str:

@@ -11,13 +11,35 @@ from __future__ import annotations
 
 import collections.abc as c
 import copy
+import json
+import os
 import re
+import time
 import typing as t
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.utils.display import Display
 
 display = Display()
+
+
+#: With this environment variable set to a file, every remote call is appended to it as one JSON line (when it began,
+#: how long it took, the module): what bench/ measures the round trips and the downtime with. Nothing else is written.
+TRACE_ENV = "CONAKTIV_TRACE"
+
+
+def trace(host: str, name: str, began: float, args: dict[str, t.Any] | None = None, task: str = "") -> None:
+    """Append one remote call to the trace file, when tracing is on (arguments are never written, only argv[0] of a command)."""
+    path = os.environ.get(TRACE_ENV)
+    if not path:
+        return
+    what = ""
+    argv = (args or {}).get("argv")
+    if isinstance(argv, list) and argv:
+        what = os.path.basename(str(argv[0]))
+    line = json.dumps({"at": began, "s": round(time.time() - began, 4), "host": host, "module": name, "what": what, "task": task})
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
 
 
 class HostUnreachable(Exception):
@@ -117,6 +139,12 @@ class Runner:
         """Whether the task runs under ``--check``."""
         return bool(self._action._task.check_mode)
 
+    def _task_label(self) -> str:
+        """The module of the running task and its state, for the trace ("conaktiv.server.swap prepared")."""
+        task = self._action._task
+        state = (getattr(task, "args", None) or {}).get("state", "") if isinstance(getattr(task, "args", None), dict) else ""
+        return f"{getattr(task, 'action', '')} {state}".strip()
+
     @property
     def host_label(self) -> str:
         """The inventory name of the host, for progress messages."""
@@ -138,6 +166,7 @@ class Runner:
         task.check_mode = False if probe else saved
         if no_log:
             task.no_log = True
+        began = time.time()
         try:
             result = self._action._execute_module(module_name=name, module_args=dict(args), task_vars=self._task_vars)
         except AnsibleConnectionFailure as exc:
@@ -145,6 +174,7 @@ class Runner:
         finally:
             task.check_mode = saved
             task.no_log = saved_no_log
+            trace(self.host_label, name, began, args, task=self._task_label())
         self.calls.append(name)
         display.vvvv(f"conaktiv.server: {name} -> rc={result.get('rc')} changed={result.get('changed')}", host=self.host_label)
         if result.get("unreachable"):
@@ -152,6 +182,27 @@ class Runner:
         if result.get("failed") and not allow_failure:
             raise ModuleFailed(name, failure_message(result), result)
         return result
+
+    def transfer(self, local_path: str) -> str:
+        """Put a controller file into the task's remote temporary folder (made when needed) and return its remote path.
+
+        One transfer over the connection, no module: what ``copy`` does before its module runs, without the stat and the copy
+        module around it. The file is readable by the become user; the folder goes when the task ends.
+        """
+        if self.check_mode:
+            raise CheckModeViolation("internal error: a transfer would change the host under check mode")
+        act = self._action
+        began = time.time()
+        try:
+            tmpdir = act._connection._shell.tmpdir or act._make_tmp_path()
+            remote = act._connection._shell.join_path(tmpdir, os.path.basename(local_path))
+            act._transfer_file(local_path, remote)
+            act._fixup_perms2((tmpdir, remote))
+        except AnsibleConnectionFailure as exc:
+            raise HostUnreachable(str(exc)) from exc
+        finally:
+            trace(self.host_label, "transfer", began, task=self._task_label())
+        return remote
 
     def action(self, name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
         """Run the controller-side action plugin ``name`` (e.g. a copy that transfers a file)."""
@@ -163,10 +214,13 @@ class Runner:
         plugin = act._shared_loader_obj.action_loader.get(
             name, task=new_task, connection=act._connection, play_context=act._play_context,
             loader=act._loader, templar=act._templar, shared_loader_obj=act._shared_loader_obj)
+        began = time.time()
         try:
             result = plugin.run(task_vars=self._task_vars)
         except AnsibleConnectionFailure as exc:
             raise HostUnreachable(str(exc)) from exc
+        finally:
+            trace(self.host_label, name, began, task=self._task_label())
         self.calls.append(name)
         if result.get("unreachable"):
             raise HostUnreachable(str(result.get("msg", "host unreachable")))

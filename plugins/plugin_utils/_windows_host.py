@@ -19,6 +19,7 @@ import time
 import typing as t
 import unicodedata
 
+from ._cutover import STEPS, CutoverPlan, CutoverReport, item_json
 from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
 from ._runner import ModuleFailed
 from ._service import ServiceError
@@ -62,7 +63,110 @@ catch [System.IO.IOException] { if ($_.Exception.HResult -ne -2147024816) { thro
 $Ansible.Result = @{ created = $created }; $Ansible.Changed = $created
 """
 
-SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT)
+# The cutover (DESIGN.md: the one designed exception to "snippets only"): the whole downtime in one round trip, because
+# every round trip over WinRM (0.5 to 2 s) would be downtime. Steps as in plugin_utils/_cutover.py: the journal's swap
+# begin, rename the server folder to the old folder, rename the staged tree in, carry the preserved items over, the
+# swap done, the start begin, the start request, its wait until the service runs (polled: WaitForStatus would not notice
+# a service that stopped again) and the start done. .NET and -LiteralPath only (no wildcards). A failing step does not
+# throw: it is reported in failed_step / error with the steps done before, so the journal and the caller know how far
+# it got. The journal lines are finished here with the host's UTC time and appended with CRLF (as win_lineinfile).
+CUTOVER_SCRIPT = """\
+param([string]$Journal, [string]$Server, [string]$Old, [string]$Staged, [string]$MoveOld, [string[]]$ItemsOld, [string[]]$ItemsNew,
+      [string[]]$ItemNames, [string]$BeginTail, [string]$DoneTail, [string]$StartTail, [string]$StartDoneTail, [string]$ServiceName,
+      [string]$StartWaitSeconds, [string]$RetrySeconds, [string]$FirstPause, [string]$PauseCap)
+$steps = New-Object -TypeName System.Collections.Generic.List[string]
+$carried = New-Object -TypeName System.Collections.Generic.List[int]
+$absent = New-Object -TypeName System.Collections.Generic.List[int]
+$Ansible.Changed = $true
+$Ansible.Result = @{ steps = $steps; carried = $carried; absent = $absent; failed_step = $null; error = $null; in_use = $false; refusals = 0; waited = 0.0 }
+$utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+function Add-JournalLine([string]$Tail) {
+    $now = [DateTime]::UtcNow.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'+00:00'", [System.Globalization.CultureInfo]::InvariantCulture)
+    $lead = ''
+    if ([System.IO.File]::Exists($Journal)) {
+        $bytes = [System.IO.File]::ReadAllBytes($Journal)
+        if ($bytes.Length -gt 0 -and $bytes[$bytes.Length - 1] -ne 10) { $lead = "`r`n" }
+    }
+    [System.IO.File]::AppendAllText($Journal, $lead + '{"at":"' + $now + '",' + $Tail + "`r`n", $utf8)
+}
+function Set-Failed([string]$Step, $Record) {
+    $Ansible.Result.failed_step = $Step
+    $Ansible.Result.error = $Record.Exception.Message
+}
+function Move-Folder([string]$From, [string]$To) {
+    # A file in use (a virus scanner, an indexer) refuses the rename for a while: tried again with a growing pause.
+    $delay = [double]$FirstPause
+    $waited = 0.0
+    while ($true) {
+        try { [System.IO.Directory]::Move($From, $To); return }
+        catch {
+            $inner = $_.Exception
+            while ($inner.InnerException) { $inner = $inner.InnerException }
+            $Ansible.Result.in_use = @(-2147024891, -2147024864, -2147024863) -contains $inner.HResult
+            if ($Ansible.Result.in_use) { $Ansible.Result.refusals++ }
+            if (-not $Ansible.Result.in_use -or ($waited + $delay) -gt [double]$RetrySeconds) { throw }
+            Start-Sleep -Milliseconds ([int]($delay * 1000))
+            $waited += $delay
+            $Ansible.Result.waited += $delay
+            $delay = [Math]::Min($delay * 2, [double]$PauseCap)
+        }
+    }
+}
+$steps.Add('stopped')
+try { Add-JournalLine $BeginTail; $steps.Add('begin') } catch { Set-Failed 'begin' $_; return }
+try {
+    if ($MoveOld -eq '1') {
+        if ([System.IO.Directory]::Exists($Old) -or [System.IO.File]::Exists($Old)) { throw "$Old exists already" }
+        Move-Folder $Server $Old
+    }
+    $steps.Add('renamed_old')
+} catch { Set-Failed 'renamed_old' $_; return }
+try {
+    if ($Staged) { Move-Folder $Staged $Server }
+    $steps.Add('renamed_new')
+} catch { Set-Failed 'renamed_new' $_; return }
+try {
+    for ($i = 0; $i -lt $ItemsOld.Count; $i++) {
+        if (Test-Path -LiteralPath $ItemsOld[$i]) {
+            if (Test-Path -LiteralPath $ItemsNew[$i]) { Remove-Item -LiteralPath $ItemsNew[$i] -Recurse -Force }
+            $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($ItemsNew[$i]))
+            Copy-Item -LiteralPath $ItemsOld[$i] -Destination $ItemsNew[$i] -Recurse -Force
+            $carried.Add($i)
+        } else { $absent.Add($i) }
+    }
+    $steps.Add('carried')
+} catch { Set-Failed 'carried' $_; return }
+$carriedNames = @($carried | ForEach-Object { $ItemNames[$_] }) -join ','
+$absentNames = @($absent | ForEach-Object { $ItemNames[$_] }) -join ','
+try {
+    Add-JournalLine ('"data":{"carried_over":[' + $carriedNames + '],"not_present":[' + $absentNames + '],' + $DoneTail)
+    $steps.Add('done')
+} catch { Set-Failed 'done' $_; return }
+if (-not $StartTail) { return }
+try { Add-JournalLine $StartTail; $steps.Add('start_begin') } catch { Set-Failed 'start_begin' $_; return }
+try {
+    $service = Get-Service -Name $ServiceName
+    $service.Start()
+    $deadline = [DateTime]::UtcNow.AddSeconds([double]$StartWaitSeconds)
+    while ($true) {
+        $service.Refresh()
+        if ($service.Status -eq 'Running') { break }
+        if ($service.Status -eq 'Stopped') { throw "the service $ServiceName stopped again during its start" }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            throw ('the service ' + $ServiceName + ' is not running ' + $StartWaitSeconds + ' s after its start (' + $service.Status + ')')
+        }
+        Start-Sleep -Milliseconds 250
+    }
+    $steps.Add('started')
+} catch { Set-Failed 'started' $_; return }
+try {
+    $epoch = ([DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0).ToString([System.Globalization.CultureInfo]::InvariantCulture)
+    Add-JournalLine ('"data":{"started_at":' + $epoch + ',' + $StartDoneTail)
+    $steps.Add('start_done')
+} catch { Set-Failed 'start_done' $_; return }
+"""
+
+SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, CUTOVER_SCRIPT)
 
 # -- error classification ------------------------------------------------------------------------------
 
@@ -280,6 +384,34 @@ class WindowsHost(Host):
         if self.stat(path).exists:
             return False
         raise ModuleFailed("ansible.windows.win_powershell", f"creating the lock ticket {path} failed: {message}", result)
+
+    def cutover(self, plan: CutoverPlan) -> CutoverReport:
+        # One snippet (CUTOVER_SCRIPT): over WinRM every extra round trip would be downtime.
+        parameters = {"Journal": plan.journal, "Server": plan.server, "Old": plan.old, "Staged": plan.staged or "",
+                      "MoveOld": "1" if plan.move_old else "0", "ItemsOld": list(plan.item_paths_old), "ItemsNew": list(plan.item_paths_new),
+                      "ItemNames": item_json(plan.items), "BeginTail": plan.begin_tail, "DoneTail": plan.done_tail,
+                      "StartTail": plan.start_tail or "", "StartDoneTail": plan.start_done_tail or "", "ServiceName": plan.service_name or "",
+                      "StartWaitSeconds": str(int(plan.start_wait_s)), "RetrySeconds": str(self.in_use_retry_s),
+                      "FirstPause": str(self.in_use_backoff_first_s), "PauseCap": str(self.in_use_backoff_cap_s)}
+        result = self._powershell(CUTOVER_SCRIPT, parameters)
+        reported = result.get("result") if isinstance(result.get("result"), dict) else {}
+        steps = [str(step) for step in reported.get("steps") or []]
+        report = CutoverReport(steps, [plan.items[int(index)] for index in reported.get("carried") or []],
+                               [plan.items[int(index)] for index in reported.get("absent") or []])
+        if reported.get("failed_step"):
+            report.failed_step, report.error = str(reported["failed_step"]), str(reported.get("error") or "")
+            if reported.get("in_use") and report.failed_step in ("renamed_old", "renamed_new"):
+                moved = plan.server if report.failed_step == "renamed_old" else plan.staged
+                unchanged = (f"Nothing was moved: {plan.server} is unchanged, so the server can still be started from it."
+                             if report.failed_step == "renamed_old" else f"{plan.server} was moved to {plan.old}; {moved} is unchanged.")
+                report.error = (f"a file in it is still in use ({report.error}); refused {reported.get('refusals')} times over "
+                                f"{float(reported.get('waited') or 0):.0f} s. {unchanged} Find the process holding it (Resource Monitor, "
+                                "CPU tab, Associated Handles) and re-run.")
+        elif result.get("failed"):
+            # The snippet itself could not run (or broke outside its steps): the first step not reported is the one.
+            report.failed_step = next((step for step in STEPS if step not in steps), "start_done")
+            report.error = _script_error(result)[0]
+        return report
 
     def copy_tree(self, source: str, target: str) -> None:
         # win_copy (remote_src) copies a folder *into* dest unless src ends in a backslash, which copies only its

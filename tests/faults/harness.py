@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,8 +161,13 @@ class Bench:  # pylint: disable=too-many-instance-attributes
         return values
 
     # -- running -------------------------------------------------------------------------------
-    def update(self, *, kill_when: t.Callable[[], bool] | None = None, timeout: float = 400, **extra: t.Any) -> Run:
-        """Run the update playbook (-vvv, syslog captured); with ``kill_when``, kill the controller once it is true."""
+    def update(self, *, kill_when: t.Callable[[], bool] | None = None, timeout: float = 400, shims: dict[str, str] | None = None,
+               **extra: t.Any) -> Run:
+        """Run the update playbook (-vvv, syslog captured); with ``kill_when``, kill the controller once it is true.
+
+        ``shims``: programs put first on the PATH of the modules (the local connection's modules inherit it), to break the host
+        side at an exact step (see :meth:`host_dies_at`).
+        """
         number = len(self.runs)
         inventory = self.tmp / f"inventory-{number}.yml"
         hosts = {"localhost": {"ansible_connection": "local", **self.variables(**extra)}}
@@ -170,7 +176,15 @@ class Bench:  # pylint: disable=too-many-instance-attributes
         command = playbook_command(UPDATE, inventory=str(inventory), extra_args=["-vvv"], wrapper=self.syslog.wrapper)
         output_path = self.tmp / f"output-{number}.txt"
         with output_path.open("w", encoding="utf-8") as output:
-            process = subprocess.Popen(command, env=ansible_env(results_file), stdout=output, stderr=subprocess.STDOUT, text=True)
+            env = ansible_env(results_file)
+            if shims:
+                folder = self.tmp / f"shims-{number}"
+                folder.mkdir()
+                for name, script in shims.items():
+                    (folder / name).write_text(script, encoding="utf-8")
+                    (folder / name).chmod(0o755)
+                env["PATH"] = f"{folder}{os.pathsep}{env.get('PATH', '')}"
+            process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
             killed = False
             deadline = time.monotonic() + timeout
             try:
@@ -207,6 +221,27 @@ class Bench:  # pylint: disable=too-many-instance-attributes
             thread.join(600)
         assert len(outcomes) == 2
         return outcomes[0], outcomes[1]
+
+    def host_dies_at(self, program: str, target_prefix: str, source: str | None = None) -> tuple[dict[str, str], t.Callable[[], bool]]:
+        """A shim of ``program`` that, on its first call whose last argument (the target) starts with ``target_prefix`` (and, when given,
+        one of whose arguments is ``source``), marks the moment, waits for the harness to kill the controller, and kills the command
+        that called it (the cutover's sh) - as a power cut of the host right at that step would. Returns the shims and the trigger."""
+        mark = self.tmp / f"reached-{program}"
+        real = shutil.which(program) or f"/bin/{program}"
+        script = "\n".join([
+            "#!/bin/sh",
+            f"# fault shim for {program}: the host side dies here, once",
+            f"mark='{mark}' prefix='{target_prefix}' source='{source or ''}'",
+            'for last in "$@"; do :; done',
+            'found=""',
+            'for argument in "$@"; do [ "$argument" = "$source" ] && found=1; done',
+            '[ -z "$source" ] && found=1',
+            'case "$last" in "$prefix"*)',
+            '  if [ -n "$found" ] && [ ! -e "$mark" ]; then : > "$mark"; sleep 3; kill -9 "$PPID"; exit 137; fi;;',
+            "esac",
+            f"exec '{real}' \"$@\"",
+            ""])
+        return {program: script}, mark.exists
 
     # -- triggers ------------------------------------------------------------------------------
     @property

@@ -226,8 +226,8 @@ def test_smtp_down(bench):
 # -- kill: the controller dies (every process of it), then the same update is run again ---------------------------
 
 
-def killed_then_rerun(bench: Bench, trigger, **extra) -> None:
-    first = bench.update(kill_when=trigger, **extra)
+def killed_then_rerun(bench: Bench, trigger, shims=None, **extra) -> None:
+    first = bench.update(kill_when=trigger, shims=shims, **extra)
     assert first.killed, f"the trigger never fired:\n{first.output[-3000:]}"
     bench.update(**extra)
 
@@ -249,17 +249,24 @@ def test_kill_after_stop(bench):
 @pytest.mark.representative
 @pytest.mark.group("kill")
 def test_kill_between_the_renames(bench):
-    old = bench.site.root / "ConAktiv Server_old0001"
-    staged = bench.site.root / "Temp_Updateordner" / "ConAktiv Server"
-    killed_then_rerun(bench, bench.exists(old, staged))
+    # The cutover renames twice within one remote command: the controller and the host side die between the two (the staged
+    # tree's rename never happens), as a power cut would; then a plain re-run.
+    shims, reached = bench.host_dies_at("mv", str(bench.site.server_dir), source=str(bench.site.root / "Temp_Updateordner" / "ConAktiv Server"))
+    killed_then_rerun(bench, reached, shims=shims)
     assert_safe(bench.verdict(version=V2, outcome="updated", expect_fail=False, history_records=1))
 
 
 @pytest.mark.group("kill")
 def test_kill_before_the_carry_over(bench):
-    old = bench.site.root / "ConAktiv Server_old0001"
-    staged = bench.site.root / "Temp_Updateordner" / "ConAktiv Server"
-    killed_then_rerun(bench, bench.exists(old, bench.site.server_dir, absent=[staged]))
+    shims, reached = bench.host_dies_at("cp", str(bench.site.server_dir / "Server Database") + "/")
+    killed_then_rerun(bench, reached, shims=shims)
+    assert_safe(bench.verdict(version=V2, outcome="updated", expect_fail=False, history_records=1))
+
+
+@pytest.mark.group("kill")
+def test_kill_during_the_cutover(bench):
+    # Only the controller dies: the host finishes the cutover (and issues the start) on its own.
+    killed_then_rerun(bench, bench.journaled("swap", "begin"))
     assert_safe(bench.verdict(version=V2, outcome="updated", expect_fail=False, history_records=1))
 
 

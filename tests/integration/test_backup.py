@@ -20,6 +20,11 @@ def backup_task(site, **extra):
 def test_online_backup_is_verified_named_and_kept_to_the_newest(tmp_path, sim_site):
     sim_site.start()
     backup_dir = sim_site.root / "Backups"
+    backup_dir.mkdir(exist_ok=True)
+    # Files the retention must never touch: not named like ours.
+    foreign = [backup_dir / "manual copy.zip", backup_dir / "ConAktiv-backup-notes.txt"]
+    for path in foreign:
+        path.write_text("kept", encoding="utf-8")
     paths = []
     for number in range(3):
         run = run_tasks(tmp_path / f"play{number}", [backup_task(sim_site, backup_dir=str(backup_dir), keep=2, label="pre")])
@@ -33,6 +38,7 @@ def test_online_backup_is_verified_named_and_kept_to_the_newest(tmp_path, sim_si
         time.sleep(1.1)  # backup names carry the time to the second
     remaining = sorted(p.name for p in backup_dir.glob("ConAktiv-backup-*.zip"))
     assert remaining == sorted(p.rsplit("/", 1)[-1] for p in paths[1:])
+    assert all(path.read_text(encoding="utf-8") == "kept" for path in foreign)
     with zipfile.ZipFile(paths[-1]) as archive:
         names = archive.namelist()
     assert any(name.startswith("ConAktiv Data/") for name in names)

@@ -17,7 +17,7 @@ import pytest
 from winsite import BASE, Site, install_site
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
-from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import MOVE_SCRIPT, VOLUME_SCRIPT, WindowsHost
+from ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host import CUTOVER_SCRIPT, VOLUME_SCRIPT, WindowsHost
 
 TEMP = f"{BASE}\\Temp_Updateordner"
 BACKUPS = f"{BASE}\\Backups"
@@ -157,18 +157,20 @@ def test_rollback_after_a_failed_start(world, site, package):
     assert ok(swap(world, site, state="rolled_back"))["changed"] is False
 
 
-def test_interrupted_swap_is_resumed(world, site, package, emulator):
+def test_interrupted_swap_is_resumed(world, site, package, emulator, monkeypatch):
+    monkeypatch.setattr(WindowsHost, "in_use_retry_s", 0.0)
     preserved = site.preserved()
     stage(world, site, package("2.0.0"))
     ok(stop(world, site))
     staged_tree = f"{TEMP}\\ConAktiv Server"
-    # The connection drops right before the staged tree is moved in: the server folder is already _old0001.
-    emulator.disconnect_when(lambda module, params: module == "ansible.windows.win_powershell" and params.get("script") == MOVE_SCRIPT
-                             and params["parameters"]["Path"] == staged_tree)
-    lost = swap(world, site, version="2.0.0")
-    assert lost.get("unreachable") and "WinRM connection lost" in lost["msg"]
+    # The staged tree cannot be moved in (a file in it is in use): the cutover stops with the server folder already _old0001.
+    scanner = emulator.fs.lock(f"{staged_tree}\\version.txt")
+    stopped = swap(world, site, version="2.0.0")
+    assert stopped.get("failed") and "renaming the staged version into the server folder failed" in stopped["msg"]
+    assert stopped["steps"] == ["stopped", "begin", "renamed_old"]
     assert not site.exists(site.server) and site.exists(f"{site.server}_old0001") and site.exists(staged_tree)
 
+    emulator.fs.locks.remove(scanner)
     resumed = ok(swap(world, site, version="2.0.0"))
     assert resumed["resumed"] is True and resumed["old_path"] == f"{site.server}_old0001"
     assert site.version() == "2.0.0" and site.preserved() == preserved
@@ -267,8 +269,8 @@ def test_a_rename_is_retried_until_the_file_is_released(world, site, package, em
     emulator.fs.lock(f"{site.server}\\Server Database\\Logs\\server.log", release_after=2)
     started = time.monotonic()
     ok(swap(world, site, version="2.0.0"))
-    moves = [call for call in emulator.calls if call.args.get("script") == MOVE_SCRIPT and call.args["parameters"]["Path"] == site.server]
-    assert [bool(call.result.get("failed")) for call in moves] == [True, True, False], "refused twice, moved at the third try"
+    (cutover,) = [call for call in emulator.calls if call.args.get("script") == CUTOVER_SCRIPT]
+    assert cutover.result["result"]["refusals"] == 2, "refused twice, moved at the third try, all inside the one cutover call"
     assert 0.75 <= time.monotonic() - started < 3, "pauses of 0.25 s and 0.5 s between the tries"
     assert site.version() == "2.0.0"
 
@@ -338,3 +340,51 @@ def test_the_control_token_never_reaches_the_windows_event_log(world, emulator, 
     assert emulator.event_log, "the other modules do log their invocations"
     assert not [entry for entry in emulator.event_log if token in entry]
     assert all(call.no_log for call in emulator.calls if call.module == "ansible.windows.win_uri")
+
+
+def cut_over(world, emulator, site: Site, package) -> tuple[dict, dict, list]:
+    """The role's order on Windows: journal opened, stage, prepared (start in the cutover), stop, cutover; the cutover's result,
+    the opened journal and the module calls made after the stop task's own calls."""
+    opened = ok(world.run("conaktiv.server.journal", site.args(state="opened", version="2.0.0", data_path=f"{BASE}\\ConAktiv Data")))
+
+    def phase(name: str) -> dict:
+        return {**opened["journal"], "phase": name}
+
+    ok(world.run("conaktiv.server.stage", {"server_path": site.server, "version": "2.0.0", "source": str(package("2.0.0")),
+                                           "journal": phase("stage")}))
+    prepared = ok(swap(world, site, state="prepared", version="2.0.0", start=True, start_timeout=10, journal=phase("swap")))
+    ok(stop(world, site, journal=phase("stop")))
+    after_stop = len(emulator.calls)
+    result = world.run("conaktiv.server.swap", {"server_path": site.server, "plan": prepared["plan"], "journal": phase("swap")})
+    return result, opened, emulator.calls[after_stop:]
+
+
+def journal_entries(site: Site) -> list[dict]:
+    return [json.loads(line) for line in site.read(f"{BASE}\\conaktiv-update-journal.jsonl").splitlines() if line.strip()]
+
+
+def test_the_cutover_swaps_carries_over_and_starts_in_one_call(world, site, package, emulator):
+    preserved = site.preserved()
+    result, opened, calls = cut_over(world, emulator, site, package)
+    assert ok(result)["server_started"] is True and result["steps"][-3:] == ["start_begin", "started", "start_done"]
+    # Everything between the stop and the running service: the cutover snippet, and the journal's done of the swap task
+    # is the host's own line, so nothing else.
+    assert [call.module for call in calls] == ["ansible.windows.win_powershell"]
+    assert site.service.state == "started" and site.service.version == "2.0.0" and site.preserved() == preserved
+    start_lines = [entry for entry in journal_entries(site) if entry.get("phase") == "start"]
+    assert [entry["event"] for entry in start_lines] == ["begin", "done"]
+    assert start_lines[1]["run"] == opened["run_id"] and isinstance(start_lines[1]["data"]["started_at"], float)
+    # The server's health and its structure update are the next task's wait.
+    waited = {"control": site.control()["control"], "version": "2.0.0", "timeout": 10, "journal": {**opened["journal"], "phase": "structure_update"}}
+    update = ok(world.run("conaktiv.server.structure_update", waited))
+    assert update["outcome"] == "finished"
+
+
+def test_a_service_that_stops_during_its_start_fails_the_cutover_as_the_start(world, site, package, emulator):
+    site.service.fail_start_versions = {"2.0.0"}
+    result, _opened, _calls = cut_over(world, emulator, site, package)
+    assert result.get("failed") and "starting the ConAktiv server failed" in result["msg"]
+    assert "stopped again during its start" in result["msg"]
+    events = [(entry.get("phase"), entry["event"]) for entry in journal_entries(site)]
+    assert ("swap", "done") in events and events[-2:] == [("start", "begin"), ("start", "failed")]
+    assert site.version() == "2.0.0" and site.service.state == "stopped"

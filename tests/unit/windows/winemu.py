@@ -708,7 +708,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         if params.get("error_action") != "stop":
             raise ContractViolation("win_powershell: the snippets rely on error_action 'stop'")
         run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip,
-               winhost.CLAIM_SCRIPT: self._ps_claim}[script]
+               winhost.CLAIM_SCRIPT: self._ps_claim, winhost.CUTOVER_SCRIPT: self._ps_cutover}[script]
         base: Result = {"changed": True, "result": {}, "output": [], "error": [], "host_out": "", "host_err": "", "warning": [], "verbose": [],
                         "debug": [], "information": []}
         try:
@@ -716,6 +716,125 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         except ScriptError as exc:
             return {**base, "failed": True, "error": [_error_record(exc)]}
         return {**base, **outcome}
+
+    def _ps_cutover(self, parameters: dict[str, t.Any]) -> Result:
+        """CUTOVER_SCRIPT step by step, each failing the way its .NET / cmdlet call would; a failed step is reported, not thrown."""
+        steps: list[str] = []
+        carried: list[int] = []
+        absent: list[int] = []
+        report: Result = {"steps": steps, "carried": carried, "absent": absent, "failed_step": None, "error": None, "in_use": False,
+                          "refusals": 0, "waited": 0.0}
+
+        def failed_at(step: str, message: str) -> Result:
+            report.update(failed_step=step, error=message)
+            return {"changed": True, "result": report}
+
+        steps.append("stopped")
+        try:
+            self._append_journal(parameters["Journal"], parameters["BeginTail"])
+        except ScriptError as exc:
+            return failed_at("begin", exc.message)
+        steps.append("begin")
+        if parameters["MoveOld"] == "1":
+            if self.fs.local(parameters["Old"]).exists():
+                return failed_at("renamed_old", f"{parameters['Old']} exists already")
+            try:
+                self._move_folder(parameters["Server"], parameters["Old"], parameters, report)
+            except ScriptError as exc:
+                return failed_at("renamed_old", exc.message)
+        steps.append("renamed_old")
+        if parameters["Staged"]:
+            try:
+                self._move_folder(parameters["Staged"], parameters["Server"], parameters, report)
+            except ScriptError as exc:
+                return failed_at("renamed_new", exc.message)
+        steps.append("renamed_new")
+        for index, (source_given, target_given) in enumerate(zip(parameters["ItemsOld"], parameters["ItemsNew"])):
+            source, target = self.fs.local(source_given), self.fs.local(target_given)
+            if not source.exists():
+                absent.append(index)
+                continue
+            if target.exists():
+                # Remove-Item -Recurse -Force: what is in use stops it (with its message).
+                problem = self._delete(target)
+                if problem:
+                    return failed_at("carried", str(problem["msg"]))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
+            carried.append(index)
+        steps.append("carried")
+        names = parameters["ItemNames"]
+        try:
+            self._append_journal(parameters["Journal"], '"data":{"carried_over":[' + ",".join(names[i] for i in carried) + '],"not_present":['
+                                 + ",".join(names[i] for i in absent) + "]," + parameters["DoneTail"])
+        except ScriptError as exc:
+            return failed_at("done", exc.message)
+        steps.append("done")
+        if not parameters["StartTail"]:
+            return {"changed": True, "result": report}
+        try:
+            self._append_journal(parameters["Journal"], parameters["StartTail"])
+        except ScriptError as exc:
+            return failed_at("start_begin", exc.message)
+        steps.append("start_begin")
+        service = self._service(parameters["ServiceName"])
+        if service is None:
+            return failed_at("started", f"Cannot find any service with service name '{parameters['ServiceName']}'.")
+        code = service.start()
+        if code not in (0, 1056):
+            # ServiceController.Start() throws InvalidOperationException "Cannot start service X on computer '.'."
+            return failed_at("started", f"Cannot start service {parameters['ServiceName']} on computer '.'. (error {code})")
+        # The snippet's poll: Refresh() and Status every 250 ms until Running, Stopped or the deadline.
+        deadline = time.monotonic() + float(parameters["StartWaitSeconds"])
+        while service.state != "started":
+            if service.state == "stopped":
+                return failed_at("started", f"the service {parameters['ServiceName']} stopped again during its start")
+            if time.monotonic() > deadline:
+                return failed_at("started", f"the service {parameters['ServiceName']} is not running {parameters['StartWaitSeconds']} s after "
+                                            f"its start ({service.state})")
+            time.sleep(0.25)
+        steps.append("started")
+        try:
+            self._append_journal(parameters["Journal"], '"data":{"started_at":' + f"{time.time():.3f}," + parameters["StartDoneTail"])
+        except ScriptError as exc:
+            return failed_at("start_done", exc.message)
+        steps.append("start_done")
+        return {"changed": True, "result": report}
+
+    def _move_folder(self, source: str, target: str, parameters: dict[str, t.Any], report: Result) -> None:
+        """Move-Folder of CUTOVER_SCRIPT: Directory.Move, tried again with a growing pause while a file is in use."""
+        delay, waited = float(parameters["FirstPause"]), 0.0
+        while True:
+            try:
+                self._ps_move({"Path": source, "Destination": target})
+                return
+            except ScriptError as exc:
+                report["in_use"] = exc.hresult in (_HR_ACCESS_DENIED, _HR_SHARING, -2147024863)
+                if report["in_use"]:
+                    report["refusals"] += 1
+                if not report["in_use"] or waited + delay > float(parameters["RetrySeconds"]):
+                    raise
+                time.sleep(delay)
+                waited += delay
+                report["waited"] += delay
+                delay = min(delay * 2, float(parameters["PauseCap"]))
+
+    def _append_journal(self, given: str, tail: str) -> None:
+        """File.AppendAllText of one journal line with the host's UTC time, CRLF, after a torn last line a line end first."""
+        path = self.fs.local(given)
+        if not path.parent.is_dir():
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{given}'.", _HR_PATH_NOT_FOUND,
+                              call="AppendAllText", args=3)
+        if path.exists() and self.fs.blocking(path, tree=False):
+            raise ScriptError("System.IO.IOException", f"The process cannot access the file '{given}' because it is being used by another "
+                              "process.", _HR_SHARING, call="AppendAllText", args=3)
+        existing = path.read_bytes() if path.exists() else b""
+        lead = b"\r\n" if existing and not existing.endswith(b"\n") else b""
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        path.write_bytes(existing + lead + ('{"at":"' + moment + '",' + tail + "\r\n").encode("utf-8"))
 
     def _ps_move(self, parameters: dict[str, t.Any]) -> Result:
         """Directory.Move / File.Move, with their checks in .NET's order: roots, then what MoveFile reports."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import sys
 import typing as t
@@ -32,7 +33,7 @@ HttpHandler = t.Callable[[str, str, dict[str, str], t.Any], HttpResponse]
 CommandHandler = t.Callable[[list[str]], CommandResult]
 
 # Host operations that change the target; none of them may run under check mode.
-MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "put_line", "claim", "copy_tree", "put_file",
+MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "put_line", "claim", "cutover", "copy_tree", "put_file",
                       "unpack", "make_zip", "set_service"})
 
 
@@ -298,6 +299,62 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
             self._fail("ansible.builtin.command", f"mkdir: cannot create directory '{path}': No such file or directory")
         self.dirs.add(path)
         return True
+
+    def cutover(self, plan: t.Any) -> t.Any:
+        """The cutover's steps (plugin_utils/_cutover.py POSIX_SCRIPT) with this host's own operations, recorded as they run."""
+        from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverReport  # pylint: disable=import-outside-toplevel
+
+        self._record("cutover", plan.server)
+        report = CutoverReport([], [], [])
+
+        def line(tail: str) -> str:
+            return '{"at":"2026-12-01T22:00:00+00:00",' + tail
+
+        def failed(step: str, error: str) -> CutoverReport:
+            report.failed_step, report.error = step, error
+            return report
+
+        if plan.pid_file and self.exists(plan.pid_file):
+            return failed("stopped", f"the server process still runs: {plan.pid_file} exists")
+        report.steps.append("stopped")
+        self.append_line(plan.journal, line(plan.begin_tail))
+        report.steps.append("begin")
+        try:
+            if plan.move_old:
+                self.rename(plan.server, plan.old)
+            report.steps.append("renamed_old")
+            if plan.staged:
+                self.rename(plan.staged, plan.server)
+            report.steps.append("renamed_new")
+        except ModuleFailed as exc:
+            return failed("renamed_old" if "renamed_old" not in report.steps else "renamed_new", exc.msg)
+        names = []
+        for item, source, target in zip(plan.items, plan.item_paths_old, plan.item_paths_new):
+            if self.exists(source):
+                self.remove(target)
+                self.add_dir(self.parent(target))
+                self.copy_tree(source, target)
+                report.carried.append(item)
+            else:
+                report.absent.append(item)
+            names.append(item)
+        report.steps.append("carried")
+        carried = ",".join(json.dumps(item) for item in report.carried)
+        absent = ",".join(json.dumps(item) for item in report.absent)
+        self.append_line(plan.journal, line(f'"data":{{"carried_over":[{carried}],"not_present":[{absent}],{plan.done_tail}'))
+        report.steps.append("done")
+        if plan.start_tail is None:
+            return report
+        self.append_line(plan.journal, line(plan.start_tail))
+        report.steps.append("start_begin")
+        if plan.start_argv:
+            result = self.run(list(plan.start_argv))
+            if result.rc != 0:
+                return failed("started", f"the start command exited {result.rc}: {result.stderr}")
+        else:
+            self.services[plan.service_name or ""] = "running"
+        report.steps.append("started")
+        return report
 
     def copy_tree(self, source: str, target: str) -> None:
         self._record("copy_tree", source, target)

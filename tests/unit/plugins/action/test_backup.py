@@ -14,6 +14,7 @@ import zipfile
 import pytest
 
 from ansible_collections.conaktiv.server.plugins.action import backup
+from ansible_collections.conaktiv.server.plugins.plugin_utils import _backup_names
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, HttpResponse
 
 BACKUPS = "/srv/backups"
@@ -65,14 +66,14 @@ def run(make_action: t.Callable[..., t.Any], check_mode: bool = False, **args: t
     ("post_update", "9.0 beta/2", "ConAktiv-backup-post_update-9.0_beta_2-20261123-220115.zip"),
 ])
 def test_backup_name(label: str, version: str, name: str):
-    assert backup.backup_name(label, version, NOW) == name
+    assert _backup_names.backup_name(label, version, NOW) == name
 
 
 def test_our_backups_are_recognised_and_sorted_by_time():
     names = ["ConAktiv-backup-pre-2.0.0-20261123-220115.zip", "other.zip", "ConAktiv-backup-post-1.0-20250101-000000.zip",
              "ConAktiv-backup-pre-1.0-2026.zip", "ConAktiv-backup-notes.txt", "conaktiv-backup-pre-1.0-20240101-000000.zip"]
     expected = ["ConAktiv-backup-post-1.0-20250101-000000.zip", "ConAktiv-backup-pre-2.0.0-20261123-220115.zip"]
-    assert [name for name, _match in backup.our_backups(names)] == expected
+    assert [name for name, _match in _backup_names.our_backups(names)] == expected
 
 
 # -- server method --------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_a_checksum_other_than_the_server_reported_fails(fake_host: t.Any, make_
 
 def test_an_empty_backup_fails(fake_host: t.Any, make_action: t.Callable[..., t.Any]):
     online_backup(fake_host, content=b"")
-    assert run(make_action, backup_dir=BACKUPS)["msg"] == f"the server backup did not produce a file at {BACKUPS}/{NAME}"
+    assert run(make_action, backup_dir=BACKUPS)["msg"] == "the server backup did not produce a file at /srv/ConAktiv Data/Backups/online.zip"
 
 
 def test_check_mode_makes_no_backup(fake_host: t.Any, make_action: t.Callable[..., t.Any]):

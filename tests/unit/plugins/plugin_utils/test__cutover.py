@@ -1,0 +1,218 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The POSIX cutover, stage and backup scripts, run by this machine's real ``sh`` on a scratch folder.
+
+The adapter passes these scripts to ``ansible.builtin.command`` as ``sh -c SCRIPT name args...``; here the same argv is
+run directly, so what is asserted is what the host does: files moved, journal lines written (and readable by the
+journal's own parser), the report the adapter reads back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import pathlib
+import subprocess
+import zipfile
+
+import pytest
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails, posix_argv, read_posix_report
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import parse_journal, read_journal
+from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT
+
+ITEMS = ("Server Database/Preferences", "cert.pem", "Resources/Hunspell")
+
+
+def site(root: pathlib.Path) -> pathlib.Path:
+    """A server folder with two of the three preserved items, and a staged version of it."""
+    server = root / "ConAktiv Server"
+    (server / "Server Database" / "Preferences").mkdir(parents=True)
+    (server / "Server Database" / "Preferences" / "prefs.json").write_text("customer", encoding="utf-8")
+    (server / "cert.pem").write_text("CUSTOMER CERT", encoding="utf-8")
+    (server / "version.txt").write_text("1.0.0", encoding="utf-8")
+    staged = root / "Temp_Updateordner" / "ConAktiv Server"
+    (staged / "Server Database" / "Preferences").mkdir(parents=True)
+    (staged / "Server Database" / "Preferences" / "prefs.json").write_text("package default", encoding="utf-8")
+    (staged / "cert.pem").write_text("DEMO CERT", encoding="utf-8")
+    (staged / "version.txt").write_text("2.0.0", encoding="utf-8")
+    return server
+
+
+def plan_for(root: pathlib.Path, start_argv: tuple[str, ...] = (), pid_file: str | None = None, wait_s: int = 2) -> CutoverPlan:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    old = root / "ConAktiv Server_old0001"
+    server = root / "ConAktiv Server"
+    begin, done, start, start_done = journal_tails("run-1", version="2.0.0", old_name=old.name, old_path=str(old), resumed=False,
+                                                   lease_until=now, start_lease_until=now if start_argv else None)
+    return CutoverPlan(journal=str(root / "journal.jsonl"), server=str(server), old=str(old),
+                       staged=str(root / "Temp_Updateordner" / "ConAktiv Server"), move_old=True, items=ITEMS,
+                       item_paths_old=tuple(str(old / item) for item in ITEMS), item_paths_new=tuple(str(server / item) for item in ITEMS),
+                       begin_tail=begin, done_tail=done, start_tail=start, start_done_tail=start_done, start_argv=start_argv,
+                       pid_file=pid_file, wait_s=wait_s)
+
+
+def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+
+
+def cut_over(plan: CutoverPlan):
+    done = run(posix_argv(plan))
+    return read_posix_report(plan, done.returncode, done.stdout, done.stderr)
+
+
+def journal(root: pathlib.Path) -> list[dict]:
+    events, problems = parse_journal((root / "journal.jsonl").read_text(encoding="utf-8"))
+    assert problems == []
+    return events
+
+
+def test_the_cutover_renames_carries_over_and_journals_in_one_command(tmp_path):
+    server = site(tmp_path)
+    report = cut_over(plan_for(tmp_path))
+    assert report.failed_step is None and report.steps == ["stopped", "begin", "renamed_old", "renamed_new", "carried", "done"]
+    assert report.carried == ["Server Database/Preferences", "cert.pem"] and report.absent == ["Resources/Hunspell"]
+    assert (server / "version.txt").read_text(encoding="utf-8") == "2.0.0"
+    assert (server / "Server Database" / "Preferences" / "prefs.json").read_text(encoding="utf-8") == "customer"
+    assert (server / "cert.pem").read_text(encoding="utf-8") == "CUSTOMER CERT"
+    assert (tmp_path / "ConAktiv Server_old0001" / "version.txt").read_text(encoding="utf-8") == "1.0.0"
+    assert not (tmp_path / "Temp_Updateordner" / "ConAktiv Server").exists()
+    events = journal(tmp_path)
+    assert [(entry["phase"], entry["event"]) for entry in events] == [("swap", "begin"), ("swap", "done")]
+    assert events[1]["data"]["carried_over"] == ["Server Database/Preferences", "cert.pem"]
+    assert events[1]["data"]["not_present"] == ["Resources/Hunspell"]
+    chain = read_journal((tmp_path / "journal.jsonl").read_text(encoding="utf-8")).chain("run-1")
+    assert chain is not None and chain.done("swap")
+
+
+def test_the_cutover_starts_the_server_and_records_the_start(tmp_path):
+    site(tmp_path)
+    marker = tmp_path / "started"
+    report = cut_over(plan_for(tmp_path, start_argv=("touch", str(marker))))
+    assert report.failed_step is None and report.started and report.steps[-3:] == ["start_begin", "started", "start_done"]
+    assert marker.exists()
+    events = journal(tmp_path)
+    assert [(entry["phase"], entry["event"]) for entry in events][-2:] == [("start", "begin"), ("start", "done")]
+    started_at = events[-1]["data"]["started_at"]
+    assert isinstance(started_at, (int, float)) and abs(started_at - datetime.datetime.now().timestamp()) < 60
+
+
+def test_a_failing_start_is_reported_as_the_start_with_the_swap_done(tmp_path):
+    site(tmp_path)
+    report = cut_over(plan_for(tmp_path, start_argv=("sh", "-c", "echo 'port 2048 in use' >&2; exit 3")))
+    assert report.failed_step == "started" and "the start command exited 3" in report.error
+    assert "done" in report.steps and not report.started
+    assert [(entry["phase"], entry["event"]) for entry in journal(tmp_path)][-1] == ("start", "begin")
+
+
+def test_a_server_still_running_stops_the_cutover_before_anything_moves(tmp_path):
+    server = site(tmp_path)
+    pid_file = tmp_path / "server.pid"
+    pid_file.write_text("4711", encoding="utf-8")
+    report = cut_over(plan_for(tmp_path, pid_file=str(pid_file), wait_s=1))
+    assert report.failed_step == "stopped" and "still runs" in report.error and report.steps == []
+    assert (server / "version.txt").read_text(encoding="utf-8") == "1.0.0" and not (tmp_path / "journal.jsonl").exists()
+    assert "nothing was changed" in report.failure_message()
+
+
+def test_an_existing_old_folder_is_never_overwritten(tmp_path):
+    server = site(tmp_path)
+    (tmp_path / "ConAktiv Server_old0001").mkdir()
+    report = cut_over(plan_for(tmp_path))
+    assert report.failed_step == "renamed_old" and "exists already" in report.error and report.steps == ["stopped", "begin"]
+    assert (server / "version.txt").read_text(encoding="utf-8") == "1.0.0"
+
+
+def test_a_torn_last_journal_line_is_not_glued_to_the_next(tmp_path):
+    site(tmp_path)
+    (tmp_path / "journal.jsonl").write_text('{"at":"2026-01-01T00:00:00+00:00","event":"op', encoding="utf-8")
+    assert cut_over(plan_for(tmp_path)).failed_step is None
+    events, problems = parse_journal((tmp_path / "journal.jsonl").read_text(encoding="utf-8"))
+    assert len(problems) == 1 and [(entry["phase"], entry["event"]) for entry in events] == [("swap", "begin"), ("swap", "done")]
+
+
+@pytest.mark.parametrize(("rc", "stdout", "failed"), [(0, "stopped\nbegin\n", None), (13, "stopped\nbegin\nrenamed_old\n", "renamed_new"),
+                                                      (99, "stopped\n", "begin")])
+def test_the_report_names_the_failed_step_from_the_exit_code(rc: int, stdout: str, failed: str | None):
+    report = read_posix_report(plan_for(pathlib.Path("/srv")), rc, stdout, "boom")
+    assert report.failed_step == failed and report.steps == stdout.split()
+
+
+# -- staging --------------------------------------------------------------------------------------------
+
+
+def stage(tmp_path: pathlib.Path, package: pathlib.Path, kind: str = "zip", required: tuple[str, ...] = ("version.txt",)):
+    temp = tmp_path / "Temp_Updateordner"
+    argv = ["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", str(temp), str(temp / ".unpack"), str(package), "ConAktiv Server",
+            str(temp / "ConAktiv Server"), str(temp / "stage.json"), '{"version": "2.0.0"}', kind, *required]
+    return run(argv), temp
+
+
+def test_staging_unpacks_renames_and_writes_the_marker_last(tmp_path):
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("ConAktiv Server/version.txt", "2.0.0")
+        archive.writestr("ConAktiv Server/Server Database/Preferences/prefs.json", "{}")
+    done, temp = stage(tmp_path, package)
+    assert done.returncode == 0, done.stderr
+    assert (temp / "ConAktiv Server" / "version.txt").read_text(encoding="utf-8") == "2.0.0"
+    assert json.loads((temp / "stage.json").read_text(encoding="utf-8")) == {"version": "2.0.0"}
+    assert sorted(path.name for path in temp.iterdir()) == ["ConAktiv Server", "stage.json"]
+
+
+def test_staging_without_a_required_item_leaves_nothing_and_no_marker(tmp_path):
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("ConAktiv Server/readme.txt", "x")
+    done, temp = stage(tmp_path, package)
+    assert done.returncode == 1 and "lacks 'version.txt'" in done.stderr
+    assert list(temp.iterdir()) == []
+
+
+def test_a_damaged_package_fails_with_unzips_reason(tmp_path):
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    package.write_bytes(b"PK\x03\x04 not really a zip")
+    done, temp = stage(tmp_path, package)
+    assert done.returncode == 1 and "unzip could not unpack the package" in done.stderr
+    assert list(temp.iterdir()) == []
+
+
+# -- settling a backup ----------------------------------------------------------------------------------
+
+
+def settle(made: pathlib.Path, target: pathlib.Path, expected: str = "", keep: int = 0) -> subprocess.CompletedProcess[str]:
+    return run(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", str(made), str(target), expected, str(keep)])
+
+
+def test_a_backup_is_checked_moved_and_pruned(tmp_path):
+    folder = tmp_path / "Backups"
+    folder.mkdir()
+    older = [folder / f"ConAktiv-backup-pre-1.0.0-2026110{day}-120000.zip" for day in (1, 2, 3)]
+    for path in older:
+        path.write_bytes(b"old")
+    foreign = folder / "ConAktiv-backup-by-hand.zip"
+    foreign.write_bytes(b"mine")
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"new backup")
+    target = folder / "ConAktiv-backup-pre-1.0.0-20261201-120000.zip"
+    digest = hashlib.sha256(b"new backup").hexdigest()
+    done = settle(made, target, digest, keep=2)
+    assert done.returncode == 0, done.stderr
+    assert f"sha256 {digest}" in done.stdout.splitlines() and "size 10" in done.stdout.splitlines()
+    assert sorted(path.name for path in folder.iterdir()) == sorted([older[2].name, target.name, foreign.name])
+    assert not made.exists() and target.read_bytes() == b"new backup"
+
+
+def test_a_backup_with_another_checksum_is_refused_and_left_where_it_is(tmp_path):
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"new backup")
+    done = settle(made, tmp_path / "Backups" / "x.zip", "0" * 64)
+    assert done.returncode == 1 and "does not match the checksum" in done.stderr and made.exists()
+
+
+def test_an_empty_backup_is_refused(tmp_path):
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"")
+    done = settle(made, made)
+    assert done.returncode == 1 and "did not produce a file" in done.stderr
