@@ -49,7 +49,7 @@ class ActionModule(PhaseAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
     REQUIRED_IF = REQUIRED_IF
-    JOURNAL_KEYS = ("path", "sha256", "size", "method", "label", "removed", "replaced_data")
+    JOURNAL_KEYS = ("path", "sha256", "size", "method", "label", "replaced_data")
     # A backup of a large CRM (or its restore) may take hours.
     LEASE_S = 4 * 3600.0
 
@@ -82,13 +82,15 @@ class ActionModule(PhaseAction):
             made = target = host.join(args["backup_dir"], name)
             host.make_dir(args["backup_dir"])
             host.make_zip([args["data_path"], host.join(args["server_path"], "Server Database")], target)
+        done = {"changed": True, "path": target, "method": args["method"], "label": args["label"], "msg": f"backup written to {target}"}
         try:
-            # One round trip on POSIX: checked, moved into the backup folder, older backups removed.
-            settled = host.settle_backup(made, target, expected, args["keep"])
+            # One round trip on POSIX: checked, moved into the backup folder, older backups removed, and the journal's done
+            # written with the size and checksum the host found.
+            settled = host.settle_backup(made, target, expected, args["keep"],
+                                         journal=self.journal_bracket(done=done, numbers={"size": "size"}, strings={"sha256": "sha256"}))
         except ModuleFailed as exc:
             raise PhaseFailed(exc.msg.replace("the backup did not produce", f"the {args['method']} backup did not produce")) from None
-        return {"changed": True, "path": settled.path, "size": settled.size, "sha256": settled.sha256, "method": args["method"],
-                "label": args["label"], "removed": settled.removed, "msg": f"backup written to {settled.path}"}
+        return {**done, "size": settled.size, "sha256": settled.sha256, "removed": settled.removed}
 
     @staticmethod
     def _command_backup(host: Host, args: dict[str, t.Any], name: str) -> str:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import typing as t
 
-import re
-
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import RunRecord, from_dict, redact, summary_line, to_dict, to_line
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Write
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import iso, records_to_write, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -32,6 +30,8 @@ class ActionModule(PhaseAction):
     JOURNAL_PHASE = "history"
     JOURNAL_KEYS = ("run_ids",)
     LEASE_S = 600.0
+    # The begin, the records and the done are one round trip on POSIX.
+    JOURNAL_BEGIN_WITH_CHANGE = True
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
@@ -45,6 +45,7 @@ class ActionModule(PhaseAction):
         result = {"history_path": where.history, "summary": summary_line(record), "run_id": record.run_id}
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would append to {where.history}"}
+        self.journal_flush()
         changed = host.append_line(where.history, line.rstrip("\n"))
         return {**result, "changed": changed, "msg": f"recorded in {where.history}" if changed else "this record is already in the history"}
 
@@ -62,8 +63,13 @@ class ActionModule(PhaseAction):
             result.update(run_id=records[-1].run_id, summary=summary_line(records[-1]), record=result["records"][-1])
         if self._task.check_mode:
             return {**result, "changed": bool(records), "msg": f"would write {len(records)} records to {where.history}"}
-        for record in records:
-            # Keyed by run id: a run that is resumed writes the record of its update again, replacing the earlier one.
-            host.put_line(where.history, to_line(record).rstrip("\n"), '"run_id":"' + re.escape(record.run_id) + '"')
-        # The phase's done (written next) names the records written (run_ids): the journal counts them as recorded.
-        return {**result, "changed": bool(records), "msg": f"recorded {len(records)} update(s) in {where.history}"}
+        result.update(changed=bool(records), msg=f"recorded {len(records)} update(s) in {where.history}")
+        # The phase's done names the records written (run_ids): the journal counts them as recorded. Begin, records and done in
+        # this order, in one round trip on POSIX.
+        bracket = self.journal_bracket(done=result)
+        steps = [Write("append", bracket.path, bracket.before)] if bracket and bracket.before else []
+        # Keyed by run id: a run that is resumed writes the record of its update again, replacing the earlier one.
+        steps += [Write("put", where.history, (to_line(record).rstrip("\n"),), key=f'"run_id":"{record.run_id}"') for record in records]
+        steps += [Write("append", bracket.path, bracket.after)] if bracket and bracket.after else []
+        host.commit(steps)
+        return result

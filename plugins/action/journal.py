@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import datetime
 import getpass
 import json
 import os
@@ -15,19 +14,20 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import last_records, parse_history, to_dict
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Survey, Write
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
-    FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable, decide, entry_line,
-    downtime, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan, summary, ticket_name, tickets_in, utc_now)
+    FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, TICKET_PREFIX, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable,
+    decide, entry_line, downtime, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan, summary, ticket_name,
+    tickets_in, utc_now)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preflight import (
     ServerFolder, data_path_problems, observation_problems, preserve_problems, server_folder_problems)
-from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_SPEC, LEASE_MARGIN_S, RunJournal
+from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_HANDLE_SPEC, RunJournal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
-from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state, state_of_status_code
 
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -35,7 +35,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
     **SERVICE_OPTION,
     "state": {"type": "str", "choices": ["opened", "failed", "closed", "read"], "default": "read"},
-    "journal": {"type": "dict", "options": JOURNAL_SPEC},
+    "journal": {"type": "dict", "options": JOURNAL_HANDLE_SPEC},
     "version": {"type": "str"},
     "version_file": {"type": "str", "default": "version.txt"},
     "marker": {"type": "list", "elements": "str", "default": ["Server Database"]},
@@ -88,16 +88,22 @@ class ActionModule(PhaseAction):
 
     # -- opened -----------------------------------------------------------------------------------
     def _open(self, host: Host, where: Layout, path: str, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        listing = host.list_dirs([where.parent, where.temp])
-        parent_names = listing[where.parent]
-        journal = RunJournal(host, path, "-").read() if _has(host, parent_names, JOURNAL_FILE_NAME) else Journal([])
+        # One look at everything the decision reads (one round trip on POSIX): the folders, the journal, the installed version,
+        # the history, the lock tickets and their age by the host's own clock.
+        version_path = host.join(where.server, args["version_file"]) if args["version_file"] else None
+        service = check_service_settings(args.get("service"))
+        # A status command's exit code is read in the same look.
+        seen = host.survey(dirs=[where.parent, where.temp, where.server], stats=[where.server],
+                           files=[path, where.history] + ([version_path] if version_path else []), mtimes=[(where.parent, TICKET_PREFIX)],
+                           run=service["status_command"] if service["manager"] == "command" else ())
+        parent_names = seen.listings[where.parent]
+        journal = read_journal(seen.texts[path])
         now = utc_now()
-        tickets = tickets_in(parent_names)
-        if tickets:
-            tickets = tickets_in(parent_names, {ticket.name: host.stat(host.join(where.parent, ticket.name)).mtime or 0.0
-                                                for ticket in tickets})
+        # A ticket's age counts on the host's clock: its mtime is host time, the controller's clock may differ.
+        skew = now.timestamp() - seen.now if seen.now is not None else 0.0
+        tickets = tickets_in(parent_names, {name: mtime + skew for name, mtime in seen.mtimes[(where.parent, TICKET_PREFIX)].items()})
         lock = lock_verdict(journal, tickets, now, break_lock=args["break_lock"], orphan_lease_s=ORPHAN_TICKET_S, holder_alive=controller_alive)
-        facts, folder = self._facts(host, where, args, parent_names, listing[where.temp])
+        facts, folder = self._facts(host, where, args, seen, version_path)
         if args["purpose"] == "rollback":
             return self._open_rollback(host, where, path, args, task_vars, journal, lock, parent_names, now)
         if not args.get("version"):
@@ -111,7 +117,7 @@ class ActionModule(PhaseAction):
                              server_exists=folder.exists, leftovers=facts["leftovers"], error="; ".join(problems) or None)
         decision = decide(journal, request, server, lock=lock)
         result: dict[str, t.Any] = {"changed": False, "journal_path": path, **facts, **decision.as_dict(),
-                                    "history": self._history(host, where, parent_names) if decision.lock else []}
+                                    "history": self._history(seen.texts[where.history]) if decision.lock else []}
         # Ansible shows a result's warnings: what the decision took over or left behind, and unreadable journal lines.
         result["warnings"] = journal.warnings + decision.warnings
         if decision.action == "refuse":
@@ -145,37 +151,42 @@ class ActionModule(PhaseAction):
         return {**result, "changed": True, "run_id": run, "journal": {"path": path, "run": run}, "generation": lock.generation,
                 "msg": decision.reason}
 
-    def _facts(self, host: Host, where: Layout, args: dict[str, t.Any], parent_names: list[str],
-               temp_names: list[str]) -> tuple[dict[str, t.Any], ServerFolder]:
+    def _facts(self, host: Host, where: Layout, args: dict[str, t.Any], seen: Survey,
+               version_path: str | None) -> tuple[dict[str, t.Any], ServerFolder]:
         """The installed version and state, and what the server folder looks like."""
         control = Control(host, args.get("control"))
-        server = host.stat(where.server) if _has(host, parent_names, where.name) else None
-        is_folder = bool(server and server.exists and server.is_dir and not server.is_link)
+        parent_names, temp_names = seen.listings[where.parent], seen.listings[where.temp]
+        server = seen.stats[where.server]
+        is_folder = bool(server.exists and server.is_dir and not server.is_link)
         status = control.status() if control.enabled else None
-        text = host.read_text(host.join(where.server, args["version_file"])) if is_folder and args["version_file"] else None
+        text = seen.texts[version_path] if is_folder and version_path else None
         file_version = text.strip() if text else None
-        entries = tuple(host.list_dir(where.server)) if is_folder else ()
+        entries = tuple(seen.listings[where.server]) if is_folder else ()
         control_version = str(status["version"]) if status and status.get("version") else None
         state = str(status.get("state") or "unknown") if status else ("unreachable" if control.enabled else "not configured")
-        folder = ServerFolder(path=where.server, exists=bool(server and server.exists), is_dir=bool(server and server.is_dir),
-                              is_link=bool(server and server.is_link), link_target=server.link_target if server else None,
+        folder = ServerFolder(path=where.server, exists=server.exists, is_dir=server.is_dir, is_link=server.is_link, link_target=server.link_target,
                               entries=entries, file_version=file_version, control_url=control.url,
                               control_version=control_version, control_server_path=(status or {}).get("server_path"))
         doomed = old_folders_to_remove(where.name, parent_names, max(0, args["keep_old"]), host.case_insensitive)
         leftovers = bool(doomed) or _has(host, parent_names, host.name(where.temp))
         facts = {"installed_version": control_version or file_version, "version_source": "control" if control_version else
                  ("file" if file_version else None), "structure_version": (status or {}).get("structure_version"),
-                 "control_state": state, "service_state": service_state(host, check_service_settings(args.get("service"))),
+                 "control_state": state, "service_state": self._service_state(host, args, seen),
                  "server_exists": folder.exists, "leftovers": leftovers, "temp_entries": temp_names}
         return facts, folder
 
     @staticmethod
-    def _history(host: Host, where: Layout, parent_names: list[str]) -> list[dict[str, t.Any]]:
+    def _service_state(host: Host, args: dict[str, t.Any], seen: Survey) -> str:
+        """The server's state from the service manager (a status command's exit code came with the survey)."""
+        settings = check_service_settings(args.get("service"))
+        if settings["manager"] == "command" and seen.exit_code is not None:
+            return state_of_status_code(seen.exit_code)
+        return service_state(host, settings)
+
+    @staticmethod
+    def _history(text: str | None) -> list[dict[str, t.Any]]:
         """The newest records of the update history (for the admin mail)."""
-        beside = host.parent(where.history) == where.parent
-        if beside and not _has(host, parent_names, host.name(where.history)):
-            return []
-        records, dummy = parse_history(host.read_text(where.history) or "")
+        records, dummy = parse_history(text or "")
         return [to_dict(record) for record in last_records(records, HISTORY_IN_MAIL)]
 
     @staticmethod
@@ -198,11 +209,8 @@ class ActionModule(PhaseAction):
 
     def _acquire(self, host: Host, where: Layout, journal: Journal, lock: LockVerdict, run: str, decision: Decision,
                  args: dict[str, t.Any], now: t.Any) -> None:
-        """Claim the next ticket, record the run (and any update it leaves), remove older tickets."""
+        """Claim the next ticket, record the run (and any update it leaves), remove older tickets: one round trip on POSIX."""
         ticket = host.join(where.parent, ticket_name(lock.generation))
-        if not host.claim(ticket):
-            raise PhaseFailed(f"another update run claimed the update lock ({ticket}) at the same moment; this run does nothing. "
-                              "If no other run is active, remove that folder or run again with conaktiv_update_break_lock=true")
         writer = RunJournal(host, host.join(where.parent, JOURNAL_FILE_NAME), run)
         info = {**controller_identity(), "user": _user(), "version": decision.version,
                 "from_version": decision.from_version, "plan": decision.todo, "action": decision.action, "resumes": decision.resumes,
@@ -211,17 +219,16 @@ class ActionModule(PhaseAction):
         job = os.environ.get("AWX_JOB_ID") or os.environ.get("JOB_ID")
         if job:
             info["awx_job_id"] = job
-        if compactable(journal) and journal.runs:
-            # Everything before is finished and in the history: the journal starts anew with this run.
-            writer.replace_all([entry_line(run, "opened", at=now, generation=lock.generation, data=info,
-                                           lease_until=now + datetime.timedelta(seconds=OPENING_LEASE_S + LEASE_MARGIN_S))])
-        else:
-            writer.write("opened", generation=lock.generation, data=info, lease_s=OPENING_LEASE_S, at=now)
+        lines = [writer.line("opened", generation=lock.generation, data=info, lease_s=OPENING_LEASE_S, at=now)]
         if decision.abandons:
-            writer.write("abandoned", data={"run": decision.abandons})
-        for name in lock.stale_tickets:
-            if name != ticket_name(lock.generation):
-                host.remove(host.join(where.parent, name))
+            lines.append(writer.line("abandoned", data={"run": decision.abandons}))
+        # Everything before is finished and in the history: the journal starts anew with this run.
+        record = Write("replace" if compactable(journal) and journal.runs else "append", writer.path, tuple(lines))
+        stale = tuple(host.join(where.parent, name) for name in lock.stale_tickets if name != ticket_name(lock.generation))
+        # The claim first: of two runs racing for the ticket, the one that loses writes nothing.
+        if not host.commit([Write("claim", ticket), record] + ([Write("remove", paths=stale)] if stale else [])):
+            raise PhaseFailed(f"another update run claimed the update lock ({ticket}) at the same moment; this run does nothing. "
+                              "If no other run is active, remove that folder or run again with conaktiv_update_break_lock=true")
 
     # -- failed -----------------------------------------------------------------------------------
     def _failed(self, journal: RunJournal, args: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -264,14 +271,16 @@ class ActionModule(PhaseAction):
                   "from_version": chain.info.get("from_version"), "to_version": chain.info.get("version")}
         if self._task.check_mode:
             return {**result, "msg": f"would close the run with outcome {ended['outcome']}"}
+        ticket = chain.last.info.get("ticket")
+        release = [Write("remove", paths=(host.join(where.parent, str(ticket)),))] if ticket else []
         try:
-            journal.write("closed", data=ended)
+            # The end recorded, then the lock released: one round trip on POSIX.
+            host.commit([journal.appending([journal.line("closed", data=ended)])] + release)
         except ModuleFailed as exc:
             # The next run sees this run's controller gone (or its lease expired) and takes over; the outcome stands.
             result["warnings"] = [f"the end of the run could not be recorded in the run journal: {exc}"]
-        ticket = chain.last.info.get("ticket")
-        if ticket:
-            host.remove(host.join(where.parent, str(ticket)))
+            if release:
+                host.commit(release)
         return {**result, "msg": f"{ended['outcome']}" + (f": {ended['error']}" if ended.get("error") else "")}
 
 

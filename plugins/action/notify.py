@@ -47,6 +47,8 @@ class ActionModule(PhaseAction):
     # The admin must hear of a failed update also when the host's disk is full.
     JOURNAL_BEST_EFFORT = True
     JOURNAL_KEYS = ("message_id", "subject", "mail_error")
+    # Nothing changes on the host: the begin is written with the done, in one round trip.
+    JOURNAL_BEGIN_WITH_CHANGE = True
     LEASE_S = 600.0
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

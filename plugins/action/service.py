@@ -47,6 +47,8 @@ class ActionModule(PhaseAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
     JOURNAL_KEYS = ("state", "state_before", "stopped_at", "started_at")
+    # The begin goes with the stop or start command (the drain before it changes nothing on the host).
+    JOURNAL_BEGIN_WITH_CHANGE = True
 
     def lease_seconds(self, args: dict[str, t.Any]) -> float:
         return float(max(0, args["max_wait"]) + args["stop_timeout"] + args["start_timeout"])
@@ -82,7 +84,7 @@ class ActionModule(PhaseAction):
         if wanted in ("stopped", "restarted") and before != "stopped":
             if before == "running":
                 result.update(self._drain(host, control, args, task_vars))
-            self._stop(host, settings, control, args)
+            self._stop(host, settings, control, args, before)
             result["stopped_at"] = time.time()
         if wanted in ("started", "restarted"):
             self._start(host, settings, args)
@@ -97,7 +99,8 @@ class ActionModule(PhaseAction):
         deadline = started + max_wait
         users = self._sessions(host, control, args)
         messages: list[str] = []
-        self._announce(host, control, args, max_wait, messages)
+        # Nobody logged on (the control interface says so): nobody to tell, only the server's console.
+        self._announce(host, control if users != [] else Control(host, None), args, max_wait, messages)
         if not args["wait_for_logoff"] or users == []:
             return {"drain": {"waited_s": 0.0, "remaining_users": users or [], "messages": messages}}
         next_reminder = started + max(1, args["reminder_interval"])
@@ -151,16 +154,20 @@ class ActionModule(PhaseAction):
         return None
 
     # -- stop / start -----------------------------------------------------------------------------
-    @staticmethod
-    def _stop(host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any]) -> None:
+    def _stop(self, host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any], before: str) -> None:
         deadline = time.monotonic() + args["stop_timeout"]
+        # Windows: set_service waits for the service's own process to end (win_wait_for_process): the stop call itself makes
+        # sure, no extra look while the server is down.
+        verified_by_the_stop = not args["verify_stop"] or settings["manager"] == "windows"
+        # The begin goes with the stop command; when nothing more is to be looked at, the done too (with the host's time of
+        # the stop): one round trip.
+        done = {"state": "stopped", "state_before": before, "changed": True, "msg": "the server was stopped"} \
+            if verified_by_the_stop and args["state"] == "stopped" else None
         try:
-            drive_service(host, settings, "stopped", args["stop_timeout"])
+            drive_service(host, settings, "stopped", args["stop_timeout"], self.journal_bracket(done=done, numbers={"stopped_at": "epoch"}))
         except ValueError as exc:
             raise PhaseFailed(f"stopping the ConAktiv server failed: {exc}") from exc
-        if not args["verify_stop"] or settings["manager"] == "windows":
-            # Windows: set_service waited for the service's own process to end (win_wait_for_process): the stop call itself made
-            # sure, no extra look while the server is down.
+        if verified_by_the_stop:
             return
         # The service manager may report "stopped" before the process is gone and its files are free. One look is
         # enough, and the surest one: the pid file (removed when the process really exits), else the client port,
@@ -177,10 +184,9 @@ class ActionModule(PhaseAction):
                     raise PhaseFailed(f"the server still answers on its control interface {args['stop_timeout']} s after the stop")
                 time.sleep(1)
 
-    @staticmethod
-    def _start(host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
+    def _start(self, host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
         try:
-            drive_service(host, settings, "started", args["start_timeout"])
+            drive_service(host, settings, "started", args["start_timeout"], self.journal_bracket())
         except ValueError as exc:
             raise PhaseFailed(f"starting the ConAktiv server failed: {exc}") from exc
 

@@ -54,12 +54,16 @@ class ActionModule(PhaseAction):
     JOURNAL_KEYS = ("version", "checksum", "staged_path", "restaged", "files", "unpacked_bytes")
     # A large package over a slow line.
     LEASE_S = 4 * 3600.0
+    # The begin goes with the unpack (the first change), the done with it too: one round trip on POSIX.
+    JOURNAL_BEGIN_WITH_CHANGE = True
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
         algorithm, expected = parse_checksum(args["checksum"]) if args.get("checksum") else ("sha256", None)
-        listing = host.list_dirs([where.parent, where.temp])
-        staged = self._current_marker(host, where, listing[where.temp])
+        # One look (one round trip on POSIX): both folders, the stage marker, the free space and the volumes.
+        seen = host.survey(dirs=[where.parent, where.temp], files=[where.stage_marker], room=(where.parent, where.server))
+        listing = seen.listings
+        staged = self._current_marker(host, where, listing[where.temp], seen.texts[where.stage_marker])
         wanted = {"version": args["version"], "checksum": f"{algorithm}:{expected}" if expected else None}
         result: dict[str, t.Any] = {"staged_path": where.staged_tree, "temp_path": where.temp, "version": args["version"],
                                     "source": public_url(args["source"])}
@@ -85,29 +89,35 @@ class ActionModule(PhaseAction):
             # reads as nothing staged).
             leftovers = [path for path in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER))
                          if _has(host, listing[where.temp], host.name(path))]
+            room = seen.room
             if leftovers:
+                self.journal_flush()
                 host.remove_many(leftovers)
-            self._check_room(host, where, package, facts["unpacked_bytes"], args, server_there)
+                room = None  # their space is free now: look again
+            self._check_room(host, where, package, facts["unpacked_bytes"], args, server_there, room)
             marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
                       "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                       "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}
+            result.update(changed=True, checksum=marker["checksum"], files=facts["files"], unpacked_bytes=facts["unpacked_bytes"], restaged=redo,
+                          msg=f"staged version {args['version']}")
             try:
-                # One transfer and (on POSIX) one command; a failure removes what was unpacked: half an unpack is worth nothing
-                # and may be what fills the disk, where the run journal and the history are written too.
+                # One transfer and (on POSIX) one command, which also writes the journal's begin before and done after it; a
+                # failure removes what was unpacked: half an unpack is worth nothing and may be what fills the disk, where the
+                # run journal and the history are written too.
                 host.stage_package(package, where.temp, host.join(where.temp, _UNPACK_FOLDER), facts["top_folder"], where.staged_tree,
-                                   where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n", args["marker"])
+                                   where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n", args["marker"],
+                                   journal=self.journal_bracket(done=result))
             except ModuleFailed as exc:
                 raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
-        return {**result, "changed": True, "checksum": marker["checksum"], "files": facts["files"],
-                "unpacked_bytes": facts["unpacked_bytes"], "restaged": redo, "msg": f"staged version {args['version']}"}
+        return result
 
     @staticmethod
-    def _current_marker(host: Host, where: Layout, temp_entries: list[str]) -> dict[str, t.Any] | None:
+    def _current_marker(host: Host, where: Layout, temp_entries: list[str], text: str | None) -> dict[str, t.Any] | None:
         """The stage marker, when it and the staged tree both exist; a torn marker counts as none."""
         if not all(_has(host, temp_entries, host.name(path)) for path in (where.stage_marker, where.staged_tree)):
             return None
         try:
-            marker = json.loads(host.read_text(where.stage_marker) or "")
+            marker = json.loads(text or "")
         except ValueError:
             return None
         return marker if isinstance(marker, dict) else None
@@ -187,10 +197,12 @@ class ActionModule(PhaseAction):
                               f"(limit {limit - 1}), e.g. {worst.name!r}: shorten server_path or enable long paths and raise max_path_length")
 
     @staticmethod
-    def _check_room(host: Host, where: Layout, package: str, unpacked: int, args: dict[str, t.Any], server_there: bool) -> None:
-        """Enough free space for the package and its tree, and (one look) the same volume as the server folder."""
+    def _check_room(host: Host, where: Layout, package: str, unpacked: int, args: dict[str, t.Any], server_there: bool,
+                    room: tuple[int, bool] | None) -> None:
+        """Enough free space for the package and its tree, and the same volume as the server folder (from the survey, or
+        one more look)."""
         needed = int((os.path.getsize(package) + unpacked) * (1 + args["free_space_margin"]))
-        free, same_volume = host.room(where.parent, where.server if server_there else None)
+        free, same_volume = room or host.room(where.parent, where.server if server_there else None)
         if not args["allow_cross_volume"] and not same_volume:
             raise PhaseFailed(f"{where.temp} and {where.server} are on different volumes: the swap would have to copy the new version "
                               "while the server is down instead of renaming it (set allow_cross_volume to accept that)")

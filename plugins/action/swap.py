@@ -11,8 +11,8 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
-from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import Journal, read_journal, utc_now
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Write
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import Journal, read_journal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import next_old_folder_name, old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
@@ -79,6 +79,7 @@ class ActionModule(PhaseAction):
     JOURNAL_BEGINS_ITSELF = True
     _journal_file = ""
     _adhoc = ""
+    _marker_text: str | None = None
     JOURNAL_KEYS = ("old_path", "version", "carried_over", "not_present", "resumed", "restored_from", "failed_path", "removed")
     # The downtime is spent here: renames and a few copies.
     LEASE_S = 600.0
@@ -92,11 +93,13 @@ class ActionModule(PhaseAction):
             # Decided before the stop (state=prepared): the downtime is this one round trip.
             self._journal_file = where.journal
             return self._swap(host, where, args, None, None)
-        listing = host.list_dirs([where.parent, where.temp])
-        journal = read_journal(host.read_text(where.journal)) if self._has(host, listing[where.parent], host.name(where.journal)) \
-            else Journal([])
-        steps = SwapLog(host, journal)
         state = args["state"]
+        # One look (one round trip on POSIX): both folders, the journal and the stage marker.
+        seen = host.survey(dirs=[where.parent, where.temp], files=[where.journal] + ([where.stage_marker] if state != "cleaned" else []))
+        listing = seen.listings
+        self._marker_text = seen.texts.get(where.stage_marker)
+        journal = read_journal(seen.texts[where.journal])
+        steps = SwapLog(host, journal)
         if state == "cleaned":
             return self._cleanup(host, where, args, listing, steps, journal)
         self._check_lock(journal)
@@ -163,7 +166,7 @@ class ActionModule(PhaseAction):
         if not server_there and not staged_there:
             old_hint = host.join(where.parent, (begun or {}).get("old") or "?")
             raise PhaseFailed(f"cannot resume the swap: neither {where.server} nor the staged tree exists; {old_hint} holds the old version")
-        staged_version = self._staged_version(host, where, args, staged_there)
+        staged_version = self._staged_version(where, args, staged_there)
         old_name = begun["old"] if resuming else next_old_folder_name(where.name, listing[where.parent], host.case_insensitive)
         old_path = host.join(where.parent, old_name)
         items = preserve_list(extra=args["preserve_extra"], replace=args.get("preserve"))
@@ -177,17 +180,17 @@ class ActionModule(PhaseAction):
         """The cutover plan: paths, the journal lines (timed by the host), the start when asked for."""
         old_path = host.join(where.parent, old_name)
         run = self.journal.run if self.journal is not None else self._adhoc_run()
-        now = utc_now()
-        start_argv, service_name, start_lease = self._start_of(args, now)
-        begin_tail, done_tail, start_tail, start_done_tail = journal_tails(
-            run, version=version, old_name=old_name, old_path=old_path, resumed=resuming,
-            lease_until=now + datetime.timedelta(seconds=self.LEASE_S + LEASE_MARGIN_S), start_lease_until=start_lease)
+        start_argv, service_name, start_lease = self._start_of(args)
+        then = (str(self._then["phase"]), float(self._then.get("lease_s") or self.LEASE_S) + LEASE_MARGIN_S) if self._then and start_lease else None
+        # The host's clock times the lines, and their leases count from it (the stop before may have taken long).
+        lines = journal_tails(run, version=version, old_name=old_name, old_path=old_path, resumed=resuming, lease_s=self.LEASE_S + LEASE_MARGIN_S,
+                              start_lease_s=start_lease, then=then)
         return CutoverPlan(journal=where.journal, server=where.server, old=old_path, staged=where.staged_tree if staged_there else None,
                            move_old=move_old, items=tuple(items),
                            item_paths_old=tuple(host.join(old_path, *item.split("/")) for item in items),
                            item_paths_new=tuple(host.join(where.server, *item.split("/")) for item in items),
-                           begin_tail=begin_tail, done_tail=done_tail, start_tail=start_tail, start_done_tail=start_done_tail,
-                           start_argv=tuple(start_argv), start_wait_s=int(args["start_timeout"]),
+                           begin_tail=lines.begin, done_tail=lines.done, start_tail=lines.start, start_done_tail=lines.start_done,
+                           then_tail=lines.then, start_argv=tuple(start_argv), start_wait_s=int(args["start_timeout"]),
                            service_name=service_name, pid_file=args.get("pid_file"), wait_s=int(args["stop_timeout"]))
 
     def _adhoc_run(self) -> str:
@@ -198,12 +201,12 @@ class ActionModule(PhaseAction):
         return self._adhoc
 
     @staticmethod
-    def _start_of(args: dict[str, t.Any], now: datetime.datetime) -> tuple[list[str], str | None, datetime.datetime | None]:
-        """With start=true: what the cutover runs to start the server (argv on POSIX, the service on Windows)."""
+    def _start_of(args: dict[str, t.Any]) -> tuple[list[str], str | None, float | None]:
+        """With start=true: what the cutover runs to start the server (argv on POSIX, the service on Windows), and its lease."""
         if not args["start"]:
             return [], None, None
         service = check_service_settings(args.get("service"))
-        lease = now + datetime.timedelta(seconds=int(args["start_timeout"]) + LEASE_MARGIN_S)
+        lease = float(int(args["start_timeout"]) + LEASE_MARGIN_S)
         if service["manager"] == "command":
             return list(service["start_command"]), None, lease
         if service["manager"] == "systemd":
@@ -228,7 +231,7 @@ class ActionModule(PhaseAction):
                 self.journal_phase = "start"
                 raise PhaseFailed(f"starting the ConAktiv server failed: {report.error}", carried_over=report.carried,
                                   not_present=report.absent, steps=report.steps)
-            if report.failed_step == "start_done":
+            if report.failed_step in ("start_done", "then_begin"):
                 # Running, but the journal does not know: the run fails (and rolls back) rather than go on unrecorded.
                 self.journal_phase = "start"
                 raise PhaseFailed(f"the server was started, but {report.failure_message()}", carried_over=report.carried,
@@ -339,8 +342,11 @@ class ActionModule(PhaseAction):
                   "diff": {"before": "".join(f"{path}\n" for path in doomed), "after": ""}}
         if self._task.check_mode or not doomed:
             return {**result, "msg": f"would remove {len(doomed)} folders" if doomed else "nothing to clean up"}
-        host.remove_many(doomed)
-        return {**result, "msg": f"removed {len(doomed)} folders"}
+        result["msg"] = f"removed {len(doomed)} folders"
+        # The folders removed and the done recorded: one round trip on POSIX.
+        bracket = self.journal_bracket(done=result)
+        host.commit([Write("remove", paths=tuple(doomed))] + ([Write("append", bracket.path, bracket.after)] if bracket and bracket.after else []))
+        return result
 
     # -- shared -----------------------------------------------------------------------------------
     @staticmethod
@@ -357,12 +363,11 @@ class ActionModule(PhaseAction):
         if control.enabled and control.status() is not None:
             raise PhaseFailed("the ConAktiv server still answers on its control interface: stop it first")
 
-    @staticmethod
-    def _staged_version(host: Host, where: Layout, args: dict[str, t.Any], staged_there: bool) -> str | None:
+    def _staged_version(self, where: Layout, args: dict[str, t.Any], staged_there: bool) -> str | None:
         if not staged_there:
             return args.get("version")
         try:
-            marker = json.loads(host.read_text(where.stage_marker) or "{}")
+            marker = json.loads(self._marker_text or "{}")
         except ValueError:
             marker = {}
         if not marker:

@@ -115,6 +115,8 @@ options:
       - The phase writes C(begin) (with the lease of the update lock) before it changes anything, C(done) with its result after,
         C(failed) with the reason; a run that is interrupted is finished or rolled back by the next one from these entries.
         Nothing is written under check mode.
+      - Where the order allows, the entries go with the host operation of the change itself (one round trip); see
+        C(docs/journal.md).
     type: dict
     suboptions:
       path:
@@ -129,4 +131,23 @@ options:
         description: The phase name to record (V(stage), V(backup_pre), V(stop), V(swap), V(start), V(structure_update), V(backup_post),
           V(cleanup), V(rollback_stop), V(rollback_swap), V(rollback_restore), V(rollback_start), V(history), V(mail)); default the module's.
         type: str
+      begun:
+        description:
+          - The task before (a phase of the same run) wrote this phase's C(begin) with its own C(done); the phase writes none.
+        type: bool
+        default: false
+      then:
+        description:
+          - The phase that follows in this run; its C(begin) is written with this phase's C(done) (the lease refreshed at the
+            boundary), and that task is given O(journal.begun=true).
+        type: dict
+        suboptions:
+          phase:
+            description: The phase name.
+            type: str
+            required: true
+          lease_s:
+            description: Seconds that phase may take (its lease).
+            type: int
+            default: 3600
 """

@@ -29,7 +29,7 @@ _AT_PREFIX = '{"at":"2000-01-01T00:00:00+00:00",'
 _DATA_PREFIX = '"data":{'
 
 # The steps the host reports, in order. A failure names the step that failed; everything before it was done.
-STEPS = ("stopped", "begin", "renamed_old", "renamed_new", "carried", "done", "start_begin", "started", "start_done")
+STEPS = ("stopped", "begin", "renamed_old", "renamed_new", "carried", "done", "start_begin", "started", "start_done", "then_begin")
 STEP_TEXT = {
     "stopped": "making sure the server process is gone (its pid file removed)",
     "begin": "writing the journal's swap begin",
@@ -40,6 +40,7 @@ STEP_TEXT = {
     "start_begin": "writing the journal's start begin",
     "started": "starting the server",
     "start_done": "writing the journal's start done",
+    "then_begin": "writing the journal's begin of the phase that follows",
 }
 
 
@@ -59,6 +60,7 @@ class CutoverPlan:  # pylint: disable=too-many-instance-attributes
     done_tail: str
     start_tail: str | None = None
     start_done_tail: str | None = None
+    then_tail: str | None = None
     start_argv: tuple[str, ...] = ()
     service_name: str | None = None
     pid_file: str | None = None
@@ -87,26 +89,37 @@ def _tail(line: str, prefix: str) -> str:
     return line[len(prefix):]
 
 
-def journal_tails(run: str, *, version: str | None, old_name: str, old_path: str, resumed: bool, lease_until: datetime.datetime,
-                  start_lease_until: datetime.datetime | None, secrets: t.Iterable[str] = ()) -> tuple[str, str, str | None, str | None]:
-    """The journal lines of the cutover without their time: swap begin, swap done (its lists added by the host), start begin and
-    start done (its ``started_at`` added by the host)."""
+@dataclasses.dataclass(frozen=True)
+class CutoverLines:
+    """The journal lines of the cutover without their time (the host's clock puts it in, and the leases count from it)."""
+
+    begin: str
+    done: str
+    start: str | None = None
+    start_done: str | None = None
+    then: str | None = None
+
+
+def journal_tails(run: str, *, version: str | None, old_name: str, old_path: str, resumed: bool, lease_s: float,
+                  start_lease_s: float | None, then: tuple[str, float] | None = None, secrets: t.Iterable[str] = ()) -> CutoverLines:
+    """The cutover's lines: swap begin, swap done (its lists added by the host), and with a start the start begin, the start done
+    (its ``started_at`` added by the host) and the begin of the phase that follows (``then``: name, lease), handed over."""
     secrets = list(secrets)
-    begin = entry_line(run, "begin", at=_PLACEHOLDER, phase="swap", lease_until=lease_until,
+    begin = entry_line(run, "begin", at=_PLACEHOLDER, phase="swap", lease_s=lease_s,
                        data={"old": old_name, "version": version, "resumed": resumed, "cutover": True}, secrets=secrets)
     done = entry_line(run, "done", at=_PLACEHOLDER, phase="swap",
                       data={"changed": True, "old_path": old_path, "version": version, "resumed": resumed,
                             "msg": f"version {version} is in place; the old version is in {old_path}"}, secrets=secrets)
     begin_tail = _tail(begin, _AT_PREFIX)
     done_tail = _tail(_tail(done, _AT_PREFIX), _DATA_PREFIX)
-    start_tail = start_done_tail = None
-    if start_lease_until is not None:
-        start_tail = _tail(entry_line(run, "begin", at=_PLACEHOLDER, phase="start", lease_until=start_lease_until, data={"by": "cutover"},
-                                      secrets=secrets), _AT_PREFIX)
-        start_done = entry_line(run, "done", at=_PLACEHOLDER, phase="start",
-                                data={"by": "cutover", "changed": True, "msg": f"version {version} was started by the cutover"}, secrets=secrets)
-        start_done_tail = _tail(_tail(start_done, _AT_PREFIX), _DATA_PREFIX)
-    return begin_tail, done_tail, start_tail, start_done_tail
+    if start_lease_s is None:
+        return CutoverLines(begin_tail, done_tail)
+    start_tail = _tail(entry_line(run, "begin", at=_PLACEHOLDER, phase="start", lease_s=start_lease_s, data={"by": "cutover"},
+                                  secrets=secrets), _AT_PREFIX)
+    start_done = entry_line(run, "done", at=_PLACEHOLDER, phase="start",
+                            data={"by": "cutover", "changed": True, "msg": f"version {version} was started by the cutover"}, secrets=secrets)
+    then_tail = _tail(entry_line(run, "begin", at=_PLACEHOLDER, phase=then[0], lease_s=then[1], secrets=secrets), _AT_PREFIX) if then else None
+    return CutoverLines(begin_tail, done_tail, start_tail, _tail(_tail(start_done, _AT_PREFIX), _DATA_PREFIX), then_tail)
 
 
 def item_json(items: t.Sequence[str]) -> list[str]:
@@ -117,14 +130,14 @@ def item_json(items: t.Sequence[str]) -> list[str]:
 # -- POSIX: one sh command ------------------------------------------------------------------------------
 
 # Positional parameters: journal pid_file wait_s server old staged move_old begin_tail done_tail start_tail start_done_tail
-# n_items, then n_items x (path_in_old path_in_new json_name), then the start argv (nothing: no start). The start counts as
-# done when the start command returns success (a service manager's start returns once the service runs).
+# then_tail n_items, then n_items x (path_in_old path_in_new json_name), then the start argv (nothing: no start). The start
+# counts as done when the start command returns success (a service manager's start returns once the service runs).
 # Exit codes name the step that failed (10 + its index in STEPS); stdout reports each step done, one per line.
 POSIX_SCRIPT = r"""
 journal=$1 pidfile=$2 wait_s=$3 server=$4 old=$5 staged=$6 move_old=$7 begin_tail=$8 done_tail=$9
 shift 9
-start_tail=$1 start_done_tail=$2 count=$3
-shift 3
+start_tail=$1 start_done_tail=$2 then_tail=$3 count=$4
+shift 4
 now() { date -u +%Y-%m-%dT%H:%M:%S+00:00; }
 # Seconds since the epoch, with fractions where date knows %N (GNU, BusyBox), whole seconds elsewhere.
 epoch() { e=$(date +%s.%N 2>/dev/null); case $e in *N*|*.|'') date +%s ;; *) echo "$e" ;; esac; }
@@ -181,6 +194,9 @@ echo start_begin
 echo started
 jwrite "\"data\":{\"started_at\":$(epoch),$start_done_tail" || fail 18 "cannot write the run journal $journal"
 echo start_done
+[ -n "$then_tail" ] || exit 0
+jwrite "$then_tail" || fail 19 "cannot write the run journal $journal"
+echo then_begin
 """
 
 
@@ -188,7 +204,7 @@ def posix_argv(plan: CutoverPlan) -> list[str]:
     """The argv of the one command that runs the cutover on a POSIX host."""
     argv = ["sh", "-c", POSIX_SCRIPT, "conaktiv-cutover", plan.journal, plan.pid_file or "", str(int(plan.wait_s)), plan.server, plan.old,
             plan.staged or "", "1" if plan.move_old else "0", plan.begin_tail, plan.done_tail, plan.start_tail or "", plan.start_done_tail or "",
-            str(len(plan.items))]
+            plan.then_tail or "", str(len(plan.items))]
     for old_path, new_path, name in zip(plan.item_paths_old, plan.item_paths_new, item_json(plan.items)):
         argv += [old_path, new_path, name]
     if plan.start_tail is not None:

@@ -15,9 +15,11 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import typing as t
 
 from ._backup_names import doomed_backups
+from ._journal import fill_slots
 from ._runner import ModuleFailed, Runner
 
 if t.TYPE_CHECKING:
@@ -48,6 +50,60 @@ class SettledBackup:
     size: int
     sha256: str | None
     removed: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Write:
+    """One step of :meth:`Host.commit`: ``claim`` a path (created exclusively), ``append`` lines to a file, ``put`` one line
+    in place of the line holding ``key`` (at the end when none does), ``replace`` a file by ``lines``, ``remove`` paths."""
+
+    op: str
+    path: str = ""
+    lines: tuple[str, ...] = ()
+    key: str = ""
+    paths: tuple[str, ...] = ()
+
+
+def reported_values(stdout: str) -> dict[str, str]:
+    """The ``@set NAME VALUE`` lines a command printed (values for the slots of journal lines)."""
+    values = {}
+    for line in stdout.splitlines():
+        match = re.fullmatch(r"@set ([a-z_][a-z0-9_]*) ([A-Za-z0-9._:+-]*)", line.strip())
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+@dataclasses.dataclass(frozen=True)
+class Bracket:
+    """Journal lines the host writes around one change: ``before`` it, and ``after`` it succeeded (their slots filled)."""
+
+    path: str
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.before or self.after)
+
+
+@dataclasses.dataclass
+class Survey:
+    """What one look at the host found (:meth:`Host.survey`)."""
+
+    #: Folder -> names of its entries, sorted (empty when it does not exist).
+    listings: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    #: File -> its UTF-8 text; None when it does not exist.
+    texts: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    #: Path -> exists, is_dir, is_link, link_target, mtime (links not followed).
+    stats: dict[str, PathStat] = dataclasses.field(default_factory=dict)
+    #: For ``room=(parent, server)``: free bytes on the volume of ``parent``, and whether ``server`` is on that volume too.
+    room: tuple[int, bool] | None = None
+    #: (folder, name prefix) -> {name: mtime} of the entries with that prefix.
+    mtimes: dict[tuple[str, str], dict[str, float]] = dataclasses.field(default_factory=dict)
+    #: The host's clock (seconds since the epoch), when the adapter read it.
+    now: float | None = None
+    #: The exit code of the read-only command ``run`` (its output is not kept), when one was given.
+    exit_code: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +235,24 @@ class Host(abc.ABC):
                     pending.remove(path)
         return {path: listing.get(path, []) for path in paths}
 
+    def survey(self, dirs: t.Sequence[str] = (), files: t.Sequence[str] = (), stats: t.Sequence[str] = (),
+               room: tuple[str, str | None] | None = None, mtimes: t.Sequence[tuple[str, str]] = (), run: t.Sequence[str] = ()) -> Survey:
+        """Everything a phase reads before it decides, in one look: listings of ``dirs``, the text of ``files``, ``stats`` (links
+        not followed), :meth:`room` of ``(parent, server)``, the modification times of the entries of a folder with a name
+        prefix (``mtimes``), the exit code of a read-only command (``run``, e.g. a status command), and the host's clock.
+        Adapters do it in one round trip where they can; this one asks one question
+        at a time (a folder that does not exist lists as empty)."""
+        found = Survey()
+        found.listings = self.list_dirs(list(dirs)) if dirs else {}
+        found.stats = {path: self.stat(path) for path in dict.fromkeys(stats)}
+        for folder, prefix in mtimes:
+            names = found.listings[folder] if folder in found.listings else self.list_dir(folder)
+            found.mtimes[(folder, prefix)] = {name: self.stat(self.join(folder, name)).mtime or 0.0 for name in names if name.startswith(prefix)}
+        found.texts = {path: self.read_text(path) for path in files}
+        found.room = self.room(*room) if room else None
+        found.exit_code = self.run(list(run), probe=True).rc if run else None
+        return found
+
     @abc.abstractmethod
     def list_existing_dirs(self, paths: list[str]) -> dict[str, list[str]]:
         """For each folder in ``paths`` (expected to exist), the names of its entries; one round trip."""
@@ -222,6 +296,38 @@ class Host(abc.ABC):
                                                              "create": True})
         return bool(result.get("changed"))
 
+    def commit(self, steps: t.Sequence[Write]) -> bool:
+        """Do ``steps`` in order (see :class:`Write`); False (and nothing after it done) when a claim found its path taken.
+
+        Adapters do it in one round trip where they can; this one does one step (one line) at a time.
+        """
+        for step in steps:
+            if step.op == "claim":
+                if not self.claim(step.path):
+                    return False
+            elif step.op == "append":
+                for line in step.lines:
+                    self.append_line(step.path, line)
+            elif step.op == "put":
+                self.put_line(step.path, step.lines[0], re.escape(step.key))
+            elif step.op == "replace":
+                self.write_text(step.path, "".join(line + "\n" for line in step.lines))
+            elif step.op == "remove":
+                self.remove_many(list(step.paths))
+            else:
+                raise ValueError(f"unknown write step {step.op!r}")
+        return True
+
+    def journal_before(self, bracket: Bracket | None) -> None:
+        """Write a bracket's ``before`` lines (for adapters that cannot write them in the same call as the change)."""
+        if bracket and bracket.before:
+            self.commit([Write("append", bracket.path, bracket.before)])
+
+    def journal_after(self, bracket: Bracket | None, values: dict[str, str] | None = None) -> None:
+        """Write a bracket's ``after`` lines with their slots filled."""
+        if bracket and bracket.after:
+            self.commit([Write("append", bracket.path, tuple(fill_slots(line, values or {}) for line in bracket.after))])
+
     @abc.abstractmethod
     def cutover(self, plan: "CutoverPlan") -> "CutoverReport":
         """The whole downtime in one round trip: verify the stop, journal, rename, rename, carry over, journal, start.
@@ -258,10 +364,12 @@ class Host(abc.ABC):
         """Free bytes on the volume of ``parent``, and whether ``server`` (when it exists) is on that volume too."""
         return self.free_bytes(parent), server is None or self.same_volume(parent, server)
 
-    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int) -> SettledBackup:
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None) -> SettledBackup:
         """Check the backup ``made`` (not empty; ``expected_sha256`` when given), move it to ``target`` (folder created; nothing
         moves when they are the same) and remove all but the newest ``keep`` backups of this collection in that folder (0 keeps
-        all; never the one just made). Raises :class:`ModuleFailed`. Adapters may do it in one round trip."""
+        all; never the one just made), then write ``journal`` (slots ``sha256`` and ``size``). Raises :class:`ModuleFailed`.
+        Adapters may do it in one round trip."""
+        self.journal_before(journal)
         found = self.stat(made, checksum_algorithm="sha256")
         if not found.exists or found.size == 0:
             raise ModuleFailed("backup", f"the backup did not produce a file at {made}", {})
@@ -274,16 +382,19 @@ class Host(abc.ABC):
         removed = [self.join(folder, name) for name in doomed_backups(self.list_dir(folder), keep, self.name(target))] if keep > 0 else []
         if removed:
             self.remove_many(removed)
+        self.journal_after(journal, {"sha256": found.checksum or "", "size": str(found.size)})
         return SettledBackup(target, found.size, found.checksum, removed)
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str]) -> None:
+                      marker_text: str, required: list[str], journal: Bracket | None = None) -> None:
         """Transfer the controller file ``package``, unpack it, give its tree (``top`` inside the archive, or all of it) the name
         ``staged_tree``, make sure the ``required`` items (relative, ``/``-separated) are there, and write the stage marker.
 
         The members were checked on the controller. A failure removes what it unpacked and raises :class:`ModuleFailed`.
-        Adapters may do it in fewer round trips; this one uses the file operations above.
+        ``journal`` is written before the first change and after the marker. Adapters may do it in fewer round trips; this one
+        uses the file operations above.
         """
+        self.journal_before(journal)
         remote_package = self.join(temp, os.path.basename(package))
         self.make_dir(unpack_dir)
         try:
@@ -299,6 +410,7 @@ class Host(abc.ABC):
             raise
         self.remove_many([unpack_dir, remote_package])
         self.write_text(marker_path, marker_text)
+        self.journal_after(journal)
 
     @abc.abstractmethod
     def free_bytes(self, path: str) -> int:
@@ -332,6 +444,21 @@ class Host(abc.ABC):
     @abc.abstractmethod
     def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
         """Drive service ``name`` to ``started`` or ``stopped``, failing clearly after ``timeout`` s where the manager allows."""
+
+    def run_change(self, command: list[str], journal: Bracket | None = None) -> CommandResult:
+        """Run a command that changes the host, ``journal`` written before it and (when it exits 0) after it; the command's
+        ``@set NAME VALUE`` output lines fill the slots. Adapters may do it in one round trip."""
+        self.journal_before(journal)
+        result = self.run(command)
+        if result.rc == 0:
+            self.journal_after(journal, reported_values(result.stdout))
+        return result
+
+    def set_service_journaled(self, name: str, state: str, timeout: float | None = None, journal: Bracket | None = None) -> None:
+        """:meth:`set_service` with ``journal`` written before and after it."""
+        self.journal_before(journal)
+        self.set_service(name, state, timeout)
+        self.journal_after(journal)
 
     def message_console(self, text: str) -> bool:
         """Show ``text`` on the server's own console; False where the host has no such thing."""

@@ -19,7 +19,8 @@ A torn last line (a crash while writing) is skipped. Runs that continue an inter
 installed version alone; see :func:`decide` and ``docs/journal.md`` (the decision table).
 
 The lock: the holder is the last run of the file while it is not closed and its lease (``lease_until``
-of its newest event) has not passed. Taking the lock is a claim of the *ticket* of the next generation,
+of its newest event with a lease, or that event's ``at`` plus its ``lease_s``: lines written with the host's clock carry
+a lease relative to their own time) has not passed. Taking the lock is a claim of the *ticket* of the next generation,
 ``conaktiv-update-lock.<NNNNNN>`` beside the server folder, created exclusively on the host (mkdir): of two
 runs starting together exactly one gets it. The holder removes older tickets; closing removes its own.
 """
@@ -30,6 +31,7 @@ import dataclasses
 import datetime
 import json
 import re
+import time
 import typing as t
 
 from ._history import PhaseRecord, RunRecord, redact, to_dict
@@ -85,8 +87,11 @@ _PHASE_EVENTS = frozenset({"begin", "done", "failed"})
 
 
 def entry_line(run: str, event: str, *, at: datetime.datetime, phase: str | None = None, lease_until: datetime.datetime | None = None,
-               generation: int | None = None, data: dict[str, t.Any] | None = None, secrets: t.Iterable[str] = ()) -> str:
-    """One journal line (compact, ASCII, keys sorted, no newline); secrets are replaced before anything is written."""
+               generation: int | None = None, data: dict[str, t.Any] | None = None, secrets: t.Iterable[str] = (),
+               lease_s: float | None = None) -> str:
+    """One journal line (compact, ASCII, keys sorted, no newline); secrets are replaced before anything is written.
+
+    ``lease_s`` gives the lease relative to the line's own time (for lines whose time the host puts in)."""
     if event not in _EVENTS:
         raise JournalError(f"unknown journal event {event!r}")
     if (event in _PHASE_EVENTS) != (phase is not None):
@@ -98,11 +103,43 @@ def entry_line(run: str, event: str, *, at: datetime.datetime, phase: str | None
         entry["phase"] = phase
     if lease_until is not None:
         entry["lease_until"] = iso(lease_until)
+    if lease_s is not None:
+        entry["lease_s"] = int(lease_s)
     if generation is not None:
         entry["gen"] = generation
     if data:
         entry["data"] = redact(data, list(secrets))
     return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+#: Marks a slot in a journal line that the host fills: a raw TAB, the slot's name, a raw TAB (JSON text never holds a raw TAB).
+SLOT = "\t"
+
+
+def slot(name: str) -> str:
+    """The placeholder of slot ``name`` (``epoch``: the host's clock; others: values the host's command reports)."""
+    return f"{SLOT}{name}{SLOT}"
+
+
+def with_slots(line: str, numbers: dict[str, str] | None = None, strings: dict[str, str] | None = None) -> str:
+    """``line`` (with data) with members ``key: <slot>`` put first into its data: a number or a string the host fills in."""
+    members = [f'"{key}":{slot(name)}' for key, name in sorted((numbers or {}).items())]
+    members += [f'"{key}":"{slot(name)}"' for key, name in sorted((strings or {}).items())]
+    marker = '"data":{'
+    if not members:
+        return line
+    if marker not in line:
+        raise JournalError("slots need a line with data")
+    head, tail = line.split(marker, 1)
+    return head + marker + ",".join(members) + ("," if not tail.startswith("}") else "") + tail
+
+
+def fill_slots(line: str, values: dict[str, str]) -> str:
+    """``line`` with its slots filled from ``values`` (``epoch`` from this machine's clock when not given)."""
+    values = {"epoch": f"{time.time():.3f}", **values}
+    for name, value in values.items():
+        line = line.replace(slot(name), value)
+    return line
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -218,6 +255,8 @@ def fold(events: list[dict[str, t.Any]], warnings: list[str] | None = None) -> J
         run.last_at = entry.get("at") or run.last_at
         if entry.get("lease_until"):
             run.lease_until = entry["lease_until"]
+        elif isinstance(entry.get("lease_s"), (int, float)) and parse_time(entry.get("at")) is not None:
+            run.lease_until = iso(parse_time(entry["at"]) + datetime.timedelta(seconds=entry["lease_s"]))
         data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
         event = entry["event"]
         if event == "opened":

@@ -18,7 +18,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ._control import ControlError
-from ._host import Host
+from ._host import Bracket, Host
+from ._journal import with_slots
 from ._posix_host import PosixHost
 from ._run_journal import RunJournal
 from ._runner import CheckModeViolation, HostUnreachable, ModuleFailed, Runner
@@ -74,6 +75,12 @@ class PhaseAction(ActionBase):
     A phase given the ``journal`` option records itself in the run journal: ``begin`` (with its lease) before it
     acts, ``done`` with the result keys named in ``JOURNAL_KEYS`` after, ``failed`` with the reason. Nothing is
     written under check mode.
+
+    Round trips are saved where the order stays the same: a phase with ``JOURNAL_BEGIN_WITH_CHANGE`` hands its begin to
+    the host operation of its first change (:meth:`journal_bracket`), which writes it right before that change; a phase
+    that changes nothing writes begin and done together. A phase may also have the host write its done with its last
+    change. The ``journal`` option may say that the phase before wrote this phase's begin already (``begun``), and name
+    the phase that follows (``then``: its begin is written with this phase's done, its lease refreshed at the boundary).
     """
 
     TRANSFERS_FILES = False
@@ -93,11 +100,17 @@ class PhaseAction(ActionBase):
     JOURNALED: bool = True
     #: A journal that cannot be written (a full disk) only warns: for steps that must happen anyway (the admin's mail).
     JOURNAL_BEST_EFFORT: bool = False
+    #: The begin waits for the phase's first change on the host and is written by the same round trip (see the class doc).
+    JOURNAL_BEGIN_WITH_CHANGE: bool = False
 
     journal: RunJournal | None = None
     journal_phase: str = ""
     #: Set by a phase whose host operation wrote its own ``done`` event (the cutover).
     journal_done_by_host: bool = False
+    #: Journal lines of this phase not written yet (its begin, waiting for the first change).
+    _pending: tuple[str, ...] = ()
+    #: The phase after this one (``phase``, ``lease_s``) whose begin goes with this phase's done.
+    _then: dict[str, t.Any] | None = None
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
@@ -146,29 +159,79 @@ class PhaseAction(ActionBase):
     # -- the run journal ---------------------------------------------------------------------------
     def _journal_open(self, host: Host, args: dict[str, t.Any], secrets: list[str]) -> None:
         """Bind the journal named by the ``journal`` option and record the begin (unless the phase does it itself)."""
-        option = args.get("journal")
-        self.journal_phase = str((option or {}).get("phase") or self.JOURNAL_PHASE or self._task.action.rsplit(".", 1)[-1])
+        option = args.get("journal") or {}
+        self.journal_phase = str(option.get("phase") or self.JOURNAL_PHASE or self._task.action.rsplit(".", 1)[-1])
         self.journal = None if self._task.check_mode or not self.JOURNALED else RunJournal.from_option(host, option, secrets)
-        if self.journal is not None and not self.JOURNAL_BEGINS_ITSELF:
-            self.journal_begin(args)
+        self._pending, self._then = (), None
+        if self.journal is None:
+            return
+        then = option.get("then")
+        self._then = then if isinstance(then, dict) and then.get("phase") else None
+        if self.JOURNAL_BEGINS_ITSELF or option.get("begun"):
+            return
+        begin = self.journal.line("begin", phase=self.journal_phase, lease_s=self.lease_seconds(args))
+        if self.JOURNAL_BEGIN_WITH_CHANGE:
+            self._pending = (begin,)
+        else:
+            self._journal_lines([begin])
 
     def journal_begin(self, args: dict[str, t.Any], **data: t.Any) -> None:
         """Record that the phase is about to change the host (with what a resumed run needs to know)."""
         if self.journal is not None:
             self._journal_write("begin", data=data or None, lease_s=self.lease_seconds(args))
 
+    def journal_flush(self) -> None:
+        """Write the waiting begin now: before a change that cannot carry it (one round trip)."""
+        if self._pending:
+            lines, self._pending = list(self._pending), ()
+            self._journal_lines(lines)
+
+    def journal_bracket(self, done: dict[str, t.Any] | None = None, *, numbers: dict[str, str] | None = None,
+                        strings: dict[str, str] | None = None) -> Bracket | None:
+        """The journal lines for the host operation of a change: the waiting begin, written before it; with ``done`` (what the
+        phase will return, as far as known before), also the done (``numbers`` / ``strings``: its keys the host fills from
+        its slots) and the next phase's begin, written after the change succeeded. None without a journal."""
+        if self.journal is None:
+            return None
+        before, self._pending = self._pending, ()
+        after: tuple[str, ...] = ()
+        if done is not None:
+            after = tuple(self._done_lines(done, None, numbers=numbers, strings=strings))
+            self.journal_done_by_host = True
+        self.journal.written.extend(before + after)
+        return Bracket(self.journal.path, before, after)
+
+    def _done_lines(self, outcome: dict[str, t.Any], seconds: float | None, *, numbers: dict[str, str] | None = None,
+                    strings: dict[str, str] | None = None) -> list[str]:
+        """The done line of the phase (and the next phase's begin when it is handed over)."""
+        if self.journal is None:
+            return []
+        slotted = set(numbers or {}) | set(strings or {})
+        data = {key: outcome[key] for key in self.JOURNAL_KEYS if key in outcome and outcome[key] is not None and key not in slotted}
+        data.update(changed=bool(outcome.get("changed")), msg=str(outcome.get("msg") or "")[:300])
+        if seconds is not None:
+            data["duration_s"] = round(seconds, 2)
+        lines = [with_slots(self.journal.line("done", phase=self.journal_phase, data=data), numbers, strings)]
+        if self._then:
+            lines.append(self.journal.line("begin", phase=str(self._then["phase"]), lease_s=float(self._then.get("lease_s") or self.LEASE_S)))
+        return lines
+
     def _journal_done(self, outcome: dict[str, t.Any], seconds: float) -> None:
         if self.journal is None or self.journal_done_by_host:
             return
-        data = {key: outcome[key] for key in self.JOURNAL_KEYS if key in outcome and outcome[key] is not None}
-        data.update(changed=bool(outcome.get("changed")), msg=str(outcome.get("msg") or "")[:300], duration_s=round(seconds, 2))
-        self._journal_write("done", data=data)
+        # A phase that changed nothing writes its waiting begin with its done: one round trip.
+        lines, self._pending = list(self._pending) + self._done_lines(outcome, seconds), ()
+        self._journal_lines(lines)
 
     def _journal_write(self, event: str, **kwargs: t.Any) -> None:
+        if self.journal is not None:
+            self._journal_lines([self.journal.line(event, phase=self.journal_phase, **kwargs)])
+
+    def _journal_lines(self, lines: list[str]) -> None:
         if self.journal is None:
             return
         try:
-            self.journal.write(event, phase=self.journal_phase, **kwargs)
+            self.journal.append(lines)
         except ModuleFailed as exc:
             if not self.JOURNAL_BEST_EFFORT:
                 raise
@@ -176,11 +239,12 @@ class PhaseAction(ActionBase):
             self.journal = None
 
     def _journal_failed(self, message: str) -> None:
-        """Record the failure; a journal that cannot be written must not hide the failure itself."""
+        """Record the failure (after a begin still waiting); a journal that cannot be written must not hide the failure itself."""
         if self.journal is None:
             return
+        lines, self._pending = list(self._pending), ()
         try:
-            self.journal.write("failed", phase=self.journal_phase, data={"error": message[:2000]})
+            self.journal.append(lines + [self.journal.line("failed", phase=self.journal_phase, data={"error": message[:2000]})])
         except (HostUnreachable, ModuleFailed, AnsibleActionFail) as exc:
             display.warning(f"{self._task.action}: the failure could not be recorded in the run journal: {exc}")
 

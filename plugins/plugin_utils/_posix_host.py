@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import pathlib
 import typing as t
 
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
-from ._host import CommandResult, Host, HttpResponse, PathStat, SettledBackup, http_response
+from ._host import Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
 from ._runner import ModuleFailed
 
 
@@ -71,6 +73,28 @@ class PosixHost(Host):
             raise ModuleFailed("ansible.builtin.command", f"the cutover could not be run: {result.get('msg')}", result)
         return read_posix_report(plan, int(result["rc"]), str(result.get("stdout") or ""), str(result.get("stderr") or ""))
 
+    def survey(self, dirs: t.Sequence[str] = (), files: t.Sequence[str] = (), stats: t.Sequence[str] = (),
+               room: tuple[str, str | None] | None = None, mtimes: t.Sequence[tuple[str, str]] = (), run: t.Sequence[str] = ()) -> Survey:
+        # One sh command (SURVEY_SCRIPT) instead of find, stat, slurp and df calls, one each.
+        space = [path for path in (room or ()) if path]
+        argv = ["sh", "-c", SURVEY_SCRIPT, "conaktiv-survey", str(len(dirs)), *dirs, str(len(files)), *files, str(len(stats)), *stats,
+                str(len(space)), *space, str(len(mtimes))]
+        for folder, prefix in mtimes:
+            argv += [folder, prefix]
+        argv += list(run)
+        result = self.runner.module("ansible.builtin.command", {"argv": argv}, probe=True, allow_failure=True)
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", f"looking at the host failed: {detail or 'exit code ' + str(result.get('rc'))}", result)
+        found = read_survey(str(result.get("stdout") or ""), list(dirs), list(files), list(stats), space, list(mtimes))
+        if room:
+            parent, server = room
+            if parent not in found.space:
+                raise ModuleFailed("df", f"cannot read the free disk space of {parent} (does it exist?)", result)
+            free, volume = found.space[parent]
+            found.room = (free, server is None or server not in found.space or found.space[server][1] == volume)
+        return found
+
     def copy_tree(self, source: str, target: str) -> None:
         # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.
         self._checked_run(["cp", "-pR", "--", source, target], f"copying {source} to {target}")
@@ -100,9 +124,9 @@ class PosixHost(Host):
         mounts = [_mount_point(line) for line in lines]
         return free, len(mounts) < 2 or mounts[0] == mounts[1]
 
-    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int) -> SettledBackup:
-        # One sh command (SETTLE_BACKUP_SCRIPT) instead of stat, mkdir, mv, stat, find and rm.
-        argv = ["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", made, target, expected_sha256 or "", str(max(0, keep))]
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None) -> SettledBackup:
+        # One sh command (SETTLE_BACKUP_SCRIPT) instead of stat, mkdir, mv, stat, find and rm; the journal lines in the same call.
+        argv = journaled(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", made, target, expected_sha256 or "", str(max(0, keep))], journal)
         result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
         if result.get("failed") or result.get("rc"):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
@@ -118,13 +142,13 @@ class PosixHost(Host):
         return SettledBackup(target, int(facts.get("size") or 0), facts.get("sha256") or None, removed)
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str]) -> None:
+                      marker_text: str, required: list[str], journal: Bracket | None = None) -> None:
         # One transfer and one sh command (STAGE_SCRIPT), instead of a copy and an unarchive module and their checks: the
         # members were checked on the controller already.
         remote = self.runner.transfer(package)
         kind = "zip" if package.lower().endswith(".zip") else "tar"
-        argv = ["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", temp, unpack_dir, remote, top or "", staged_tree, marker_path, marker_text, kind,
-                *[item.strip("/") for item in required]]
+        argv = journaled(["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", temp, unpack_dir, remote, top or "", staged_tree, marker_path, marker_text,
+                          kind, *[item.strip("/") for item in required]], journal)
         result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
         if result.get("failed") or result.get("rc"):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
@@ -175,6 +199,39 @@ class PosixHost(Host):
         # systemd bounds a start/stop job itself (TimeoutStartSec / TimeoutStopSec of the unit).
         del timeout
         self.runner.module("ansible.builtin.systemd_service", {"name": name, "state": state})
+
+    def set_service_journaled(self, name: str, state: str, timeout: float | None = None, journal: Bracket | None = None) -> None:
+        if not journal:
+            self.set_service(name, state, timeout)
+            return
+        # With journal lines: systemctl itself (what systemd_service runs), inside the one command that writes them.
+        verb = {"started": "start", "stopped": "stop"}.get(state)
+        if verb is None:
+            raise ValueError(f"a service can be driven to 'started' or 'stopped', not {state!r}")
+        result = self.run_change(["systemctl", verb, "--", name], journal)
+        if result.rc != 0:
+            raise ModuleFailed("ansible.builtin.command", f"systemctl {verb} {name} failed: {(result.stderr or result.stdout).strip()}",
+                               {"rc": result.rc})
+
+    def run_change(self, command: list[str], journal: Bracket | None = None) -> CommandResult:
+        # One round trip: the journal's lines before and after the command are written by the same sh (JOURNALED_SCRIPT).
+        return self.run(journaled(command, journal))
+
+    def commit(self, steps: t.Sequence[Write]) -> bool:
+        # One sh command (COMMIT_SCRIPT) for all the steps.
+        if not steps:
+            return True
+        argv = ["sh", "-c", COMMIT_SCRIPT, "conaktiv-commit"]
+        for step in steps:
+            items = list(step.paths) if step.op == "remove" else list(step.lines)
+            argv += [step.op, step.path, step.key, str(len(items)), *items]
+        result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
+        if result.get("rc") == 3:
+            return False
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", detail or f"writing on the host exited {result.get('rc')}", result)
+        return True
 
     def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:
         result = self.runner.module("ansible.builtin.wait_for", {"host": host, "port": port, "state": state, "timeout": timeout, "sleep": 1},
@@ -241,8 +298,11 @@ sum=${sum%% *}
 if [ "$made" != "$target" ]; then
   mkdir -p "$(dirname "$target")" && mv -- "$made" "$target" || fail "cannot move $made to $target"
 fi
+size=$(wc -c < "$target" | tr -d ' ')
 echo "sha256 $sum"
-echo "size $(wc -c < "$target" | tr -d ' ')"
+echo "size $size"
+echo "@set sha256 $sum"
+echo "@set size $size"
 [ "$keep" -gt 0 ] || exit 0
 dir=$(dirname "$target") new=$(basename "$target")
 pattern='s/^\(ConAktiv-backup-[A-Za-z0-9_][A-Za-z0-9_]*-.*-\([0-9]\{8\}-[0-9]\{6\}\)\.zip\)$/\2 \1/p'
@@ -254,6 +314,190 @@ printf '%s\n' "$names" | head -n "$excess" | while IFS= read -r name; do
   rm -f -- "$dir/$name" && echo "removed $name"
 done
 """
+
+
+# One look at the host (Host.survey) in one command. Positional: n dirs..., n files..., n stats..., n space..., n (folder prefix)...
+# Output, one line each: "L i <base64 of the NUL-separated names>" or "L i -" (not a folder); "F i <base64 text>" or "F i -";
+# "S i <kind l|d|f> <mtime> <base64 link target>" or "S i -"; "D i <base64 of df -Pk's line>"; "M i <mtime> <base64 name>";
+# "R <exit code>" of the read-only command that follows the mtimes pairs (its output dropped), when one is given;
+# "T <host clock>". base64 and find -print0 keep any byte of a name (spaces, newlines, umlauts) intact; GNU and BSD alike.
+SURVEY_SCRIPT = r"""
+b64() { base64 | tr -d '\n'; }
+mtime() { stat -c %Y -- "$1" 2>/dev/null || stat -f %m -- "$1" 2>/dev/null || echo 0; }
+count=$1; shift; i=0
+while [ "$i" -lt "$count" ]; do
+  if [ -d "$1" ]; then printf 'L %s ' "$i"; (cd -- "$1" && find . -mindepth 1 -maxdepth 1 -print0) | b64; echo; else echo "L $i -"; fi
+  shift; i=$((i + 1))
+done
+count=$1; shift; i=0
+while [ "$i" -lt "$count" ]; do
+  if [ -f "$1" ]; then printf 'F %s ' "$i"; b64 < "$1"; echo; else echo "F $i -"; fi
+  shift; i=$((i + 1))
+done
+count=$1; shift; i=0
+while [ "$i" -lt "$count" ]; do
+  if [ -L "$1" ]; then echo "S $i l $(mtime "$1") $(readlink "$1" | b64)"
+  elif [ -d "$1" ]; then echo "S $i d $(mtime "$1")"
+  elif [ -e "$1" ]; then echo "S $i f $(mtime "$1")"
+  else echo "S $i -"; fi
+  shift; i=$((i + 1))
+done
+count=$1; shift; i=0
+while [ "$i" -lt "$count" ]; do
+  echo "D $i $(df -Pk -- "$1" 2>/dev/null | tail -n 1 | b64)"
+  shift; i=$((i + 1))
+done
+count=$1; shift; i=0
+while [ "$i" -lt "$count" ]; do
+  for entry in "$1"/"$2"*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    echo "M $i $(mtime "$entry") $(printf '%s' "${entry##*/}" | b64)"
+  done
+  shift 2; i=$((i + 1))
+done
+if [ "$#" -gt 0 ]; then "$@" > /dev/null 2>&1 < /dev/null; echo "R $?"; fi
+echo "T $(date +%s)"
+"""
+
+
+# Appends one line to a file (its folder made), after a torn last line (no line end) a line end first; shared by the scripts below.
+_JAPPEND = r"""
+jappend() {
+  [ -d "$(dirname "$1")" ] || mkdir -p "$(dirname "$1")" || return 1
+  if [ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" != '\n' ]; then printf '\n' >> "$1" || return 1; fi
+  printf '%s\n' "$2" >> "$1"
+}
+"""
+
+# Host.commit in one command. Positional, per step: op path key count items... (op: claim | append | put | replace | remove).
+# Exit 3: a claim found its path taken (nothing after it was done). put writes the file anew (renamed into place) with the
+# line in place of the first one holding key, later ones dropped, at the end when none holds it.
+COMMIT_SCRIPT = _JAPPEND + r"""
+fail() { echo "$1" >&2; exit 1; }
+while [ "$#" -gt 0 ]; do
+  op=$1 target=$2 key=$3 count=$4
+  shift 4
+  case $op in
+    claim)
+      if ! mkdir -m 0700 -- "$target" 2>/dev/null; then [ -e "$target" ] && exit 3; mkdir -m 0700 -- "$target" || exit 1; fi ;;
+    append)
+      i=0
+      while [ "$i" -lt "$count" ]; do jappend "$target" "$1" || fail "cannot append to $target"; shift; i=$((i + 1)); done ;;
+    put)
+      [ -d "$(dirname "$target")" ] || mkdir -p "$(dirname "$target")" || fail "cannot create the folder of $target"
+      [ -e "$target" ] || : > "$target" || fail "cannot create $target"
+      # The copy keeps the file's mode and owner; it is written anew and renamed into place (atomic).
+      cp -p -- "$target" "$target.$$.tmp" || fail "cannot write $target.$$.tmp"
+      LINE=$1 KEY=$key awk 'index($0, ENVIRON["KEY"]) { if (!put) print ENVIRON["LINE"]; put = 1; next } { print }
+        END { if (!put) print ENVIRON["LINE"] }' "$target" > "$target.$$.tmp" && mv -f -- "$target.$$.tmp" "$target" \
+        || { rm -f -- "$target.$$.tmp"; fail "cannot write $target"; }
+      shift ;;
+    replace)
+      if [ -e "$target" ]; then cp -p -- "$target" "$target.$$.tmp" && : > "$target.$$.tmp"; else : > "$target.$$.tmp"; fi \
+        || fail "cannot write $target.$$.tmp"
+      i=0
+      while [ "$i" -lt "$count" ]; do printf '%s\n' "$1" >> "$target.$$.tmp" || { rm -f -- "$target.$$.tmp"; fail "cannot write $target"; }
+        shift; i=$((i + 1)); done
+      mv -f -- "$target.$$.tmp" "$target" || { rm -f -- "$target.$$.tmp"; fail "cannot replace $target"; } ;;
+    remove)
+      i=0
+      while [ "$i" -lt "$count" ]; do rm -rf -- "$1" || fail "cannot remove $1"; shift; i=$((i + 1)); done ;;
+    *) fail "unknown step $op" ;;
+  esac
+  echo "$op"
+done
+"""
+
+# A command with journal lines around it, in one round trip. Positional: journal n_before before... n_after after... argv...
+# The before lines are written first; the command runs (its stdout passed on); only when it exits 0 are the after lines
+# written, a slot (TAB name TAB) filled with the host's clock (epoch) or a value the command printed as "@set NAME VALUE".
+JOURNALED_SCRIPT = _JAPPEND + r"""
+journal=$1 count=$2
+shift 2
+epoch() { e=$(date +%s.%N 2>/dev/null); case $e in *N*|*.|'') date +%s ;; *) echo "$e" ;; esac; }
+i=0
+while [ "$i" -lt "$count" ]; do
+  jappend "$journal" "$1" || { echo "cannot write the run journal $journal" >&2; exit 90; }
+  shift; i=$((i + 1))
+done
+count=$1 after=''
+shift
+i=0
+while [ "$i" -lt "$count" ]; do after="$after$1
+"; shift; i=$((i + 1)); done
+out=$("$@")
+rc=$?
+[ -n "$out" ] && printf '%s\n' "$out"
+[ "$rc" -eq 0 ] || exit "$rc"
+[ -n "$after" ] || exit 0
+tab=$(printf '\t')
+script="s/${tab}epoch${tab}/$(epoch)/g"
+sets=$(printf '%s\n' "$out" | sed -n "s/^@set \([a-z_][a-z0-9_]*\) \([A-Za-z0-9._:+-]*\)\$/s\/${tab}\1${tab}\/\2\/g/p")
+[ -n "$sets" ] && script="$script
+$sets"
+printf '%s' "$after" | sed "$script" | { while IFS= read -r line; do jappend "$journal" "$line" || exit 91; done; } \
+  || { echo "cannot write the run journal $journal" >&2; exit 91; }
+"""
+
+
+def journaled(argv: list[str], journal: Bracket | None) -> list[str]:
+    """``argv`` wrapped so that the same command writes ``journal``'s lines around it (unchanged without lines)."""
+    if not journal:
+        return argv
+    return ["sh", "-c", JOURNALED_SCRIPT, "conaktiv-journaled", journal.path, str(len(journal.before)), *journal.before,
+            str(len(journal.after)), *journal.after, *argv]
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)) if text.strip() else b""
+
+
+@dataclasses.dataclass
+class _PosixSurvey(Survey):
+    """A survey with the raw df answers (path -> free bytes, mount point) that ``room`` is computed from."""
+
+    space: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
+
+
+def read_survey(stdout: str, dirs: list[str], files: list[str], stats: list[str], space: list[str],
+                mtimes: list[tuple[str, str]]) -> _PosixSurvey:
+    """The survey from SURVEY_SCRIPT's output (see there)."""
+    found = _PosixSurvey(listings={path: [] for path in dirs}, texts={path: None for path in files},
+                         stats={path: PathStat(exists=False) for path in stats}, mtimes={pair: {} for pair in mtimes})
+    for line in stdout.splitlines():
+        kind, _space, rest = line.partition(" ")
+        index_text, _space, value = rest.partition(" ")
+        if kind == "T":
+            found.now = float(index_text) if index_text.isdigit() else None
+            continue
+        if kind == "R":
+            found.exit_code = int(index_text) if index_text.isdigit() else None
+            continue
+        if not index_text.isdigit():
+            continue
+        index = int(index_text)
+        if kind == "L" and index < len(dirs) and value != "-":
+            names = [name.decode("utf-8", "surrogateescape") for name in _unb64(value).split(b"\0") if name]
+            found.listings[dirs[index]] = sorted(name[2:] if name.startswith("./") else name for name in names)
+        elif kind == "F" and index < len(files) and value != "-":
+            found.texts[files[index]] = _unb64(value).decode("utf-8", "replace")
+        elif kind == "S" and index < len(stats) and value != "-":
+            parts = value.split(" ")
+            link = _unb64(parts[2]).decode("utf-8", "surrogateescape").rstrip("\n") if parts[0] == "l" and len(parts) > 2 else None
+            found.stats[stats[index]] = PathStat(exists=True, is_dir=parts[0] == "d", is_link=parts[0] == "l", link_target=link,
+                                                 mtime=float(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None)
+        elif kind == "D" and index < len(space):
+            df_line = _unb64(value).decode("utf-8", "surrogateescape").strip()
+            if not df_line:
+                continue  # df could not look at it (it does not exist): no entry
+            try:
+                found.space[space[index]] = (int(df_line.split()[3]) * 1024, _mount_point(df_line))
+            except (IndexError, ValueError):
+                raise ModuleFailed("df", f"cannot read the free disk space of {space[index]}: {df_line!r}", {}) from None
+        elif kind == "M" and index < len(mtimes):
+            stamp, _space, name = value.partition(" ")
+            found.mtimes[mtimes[index]][_unb64(name).decode("utf-8", "surrogateescape")] = float(stamp) if stamp.isdigit() else 0.0
+    return found
 
 
 def _mount_point(df_line: str) -> str:

@@ -11,13 +11,20 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-from ._host import Host
+from ._host import Host, Write
 from ._journal import JOURNAL_FILE_NAME, Journal, entry_line, read_journal, utc_now
 
-JOURNAL_SPEC: dict[str, t.Any] = {
+#: The run's handle (what conaktiv.server.journal state=opened returns), with a phase name.
+JOURNAL_HANDLE_SPEC: dict[str, t.Any] = {
     "path": {"type": "str", "required": True},
     "run": {"type": "str", "required": True},
     "phase": {"type": "str"},
+}
+#: A phase's journal option: the handle, and the begin handed over from the phase before or to the phase after.
+JOURNAL_SPEC: dict[str, t.Any] = {
+    **JOURNAL_HANDLE_SPEC,
+    "begun": {"type": "bool", "default": False},
+    "then": {"type": "dict", "options": {"phase": {"type": "str", "required": True}, "lease_s": {"type": "int", "default": 3600}}},
 }
 JOURNAL_OPTION: dict[str, t.Any] = {"journal": {"type": "dict", "options": JOURNAL_SPEC}}
 
@@ -51,18 +58,29 @@ class RunJournal:
         """The journal as it is on the host now (an empty one when the file does not exist)."""
         return read_journal(self.host.read_text(self.path))
 
+    def line(self, event: str, *, phase: str | None = None, data: dict[str, t.Any] | None = None, lease_s: float | None = None,
+             generation: int | None = None, at: datetime.datetime | None = None) -> str:
+        """One event of this run as a journal line, not written yet (its lease counted from its time)."""
+        moment = at or utc_now()
+        lease = moment + datetime.timedelta(seconds=lease_s + LEASE_MARGIN_S) if lease_s is not None else None
+        return entry_line(self.run, event, at=moment, phase=phase, lease_until=lease, generation=generation, data=data, secrets=self.secrets)
+
     def write(self, event: str, *, phase: str | None = None, data: dict[str, t.Any] | None = None, lease_s: float | None = None,
               generation: int | None = None, at: datetime.datetime | None = None) -> str:
         """Append one event (one round trip); returns the line written."""
-        moment = at or utc_now()
-        lease = moment + datetime.timedelta(seconds=lease_s + LEASE_MARGIN_S) if lease_s is not None else None
-        line = entry_line(self.run, event, at=moment, phase=phase, lease_until=lease, generation=generation, data=data,
-                          secrets=self.secrets)
-        self.host.append_line(self.path, line)
-        self.written.append(line)
+        line = self.line(event, phase=phase, data=data, lease_s=lease_s, generation=generation, at=at)
+        self.append([line])
         return line
 
-    def replace_all(self, lines: list[str]) -> None:
-        """Write the journal anew with ``lines`` (a new update after everything before it is finished and recorded)."""
-        self.host.write_text(self.path, "".join(line + "\n" for line in lines))
+    def append(self, lines: t.Sequence[str]) -> None:
+        """Append lines in one round trip (one line: the host's lineinfile; more: :meth:`Host.commit`)."""
+        if len(lines) == 1:
+            self.host.append_line(self.path, lines[0])
+        elif lines:
+            self.host.commit([Write("append", self.path, tuple(lines))])
         self.written.extend(lines)
+
+    def appending(self, lines: t.Sequence[str]) -> Write:
+        """The step that appends ``lines`` (for a :meth:`Host.commit` with other steps); counted as written."""
+        self.written.extend(lines)
+        return Write("append", self.path, tuple(lines))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ._host import Host
+from ._host import Bracket, Host
 
 # LSB init-script status codes: 0 running, 3 not running (1/2 dead with pid/lock file left).
 _STATUS_BY_RC = {0: "running", 1: "stopped", 2: "stopped", 3: "stopped"}
@@ -30,6 +30,11 @@ def check_service_settings(settings: dict[str, t.Any] | None) -> dict[str, t.Any
     return settings
 
 
+def state_of_status_code(code: int | None) -> str:
+    """The state an LSB-style status command's exit code tells (``unknown`` for any other code)."""
+    return _STATUS_BY_RC.get(code, "unknown") if code is not None else "unknown"
+
+
 def service_state(host: Host, settings: dict[str, t.Any]) -> str:
     """``running``, ``stopped``, ``absent`` (no such service) or ``unknown`` (manager none)."""
     manager = settings["manager"]
@@ -42,15 +47,16 @@ def service_state(host: Host, settings: dict[str, t.Any]) -> str:
     return "unknown"
 
 
-def drive_service(host: Host, settings: dict[str, t.Any], state: str, timeout: float | None = None) -> None:
-    """Start or stop the server (``state``: started | stopped) and fail clearly when it refuses."""
+def drive_service(host: Host, settings: dict[str, t.Any], state: str, timeout: float | None = None, journal: Bracket | None = None) -> None:
+    """Start or stop the server (``state``: started | stopped) and fail clearly when it refuses; ``journal``'s lines are
+    written before and (on success) after it, in the same round trip where the adapter can."""
     manager = settings["manager"]
     if manager in ("windows", "systemd"):
-        host.set_service(settings["name"], state, timeout)
+        host.set_service_journaled(settings["name"], state, timeout, journal)
         return
     if manager == "command":
         command = settings["start_command" if state == "started" else "stop_command"]
-        result = host.run(list(command))
+        result = host.run_change(list(command), journal)
         if result.rc != 0:
             verb = "start" if state == "started" else "stop"
             detail = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]

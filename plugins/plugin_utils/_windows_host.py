@@ -67,13 +67,14 @@ $Ansible.Result = @{ created = $created }; $Ansible.Changed = $created
 # every round trip over WinRM (0.5 to 2 s) would be downtime. Steps as in plugin_utils/_cutover.py: the journal's swap
 # begin, rename the server folder to the old folder, rename the staged tree in, carry the preserved items over, the
 # swap done, the start begin, the start request, its wait until the service runs (polled: WaitForStatus would not notice
-# a service that stopped again) and the start done. .NET and -LiteralPath only (no wildcards). A failing step does not
-# throw: it is reported in failed_step / error with the steps done before, so the journal and the caller know how far
-# it got. The journal lines are finished here with the host's UTC time and appended with CRLF (as win_lineinfile).
+# a service that stopped again), the start done and the begin of the phase that follows (handed over). .NET and
+# -LiteralPath only (no wildcards). A failing step does not throw: it is reported in failed_step / error with the steps
+# done before, so the journal and the caller know how far it got. The journal lines are finished here with the host's
+# UTC time and appended with CRLF (as win_lineinfile).
 CUTOVER_SCRIPT = """\
 param([string]$Journal, [string]$Server, [string]$Old, [string]$Staged, [string]$MoveOld, [string[]]$ItemsOld, [string[]]$ItemsNew,
-      [string[]]$ItemNames, [string]$BeginTail, [string]$DoneTail, [string]$StartTail, [string]$StartDoneTail, [string]$ServiceName,
-      [string]$StartWaitSeconds, [string]$RetrySeconds, [string]$FirstPause, [string]$PauseCap)
+      [string[]]$ItemNames, [string]$BeginTail, [string]$DoneTail, [string]$StartTail, [string]$StartDoneTail, [string]$ThenTail,
+      [string]$ServiceName, [string]$StartWaitSeconds, [string]$RetrySeconds, [string]$FirstPause, [string]$PauseCap)
 $steps = New-Object -TypeName System.Collections.Generic.List[string]
 $carried = New-Object -TypeName System.Collections.Generic.List[int]
 $absent = New-Object -TypeName System.Collections.Generic.List[int]
@@ -164,6 +165,8 @@ try {
     Add-JournalLine ('"data":{"started_at":' + $epoch + ',' + $StartDoneTail)
     $steps.Add('start_done')
 } catch { Set-Failed 'start_done' $_; return }
+if (-not $ThenTail) { return }
+try { Add-JournalLine $ThenTail; $steps.Add('then_begin') } catch { Set-Failed 'then_begin' $_; return }
 """
 
 SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, CUTOVER_SCRIPT)
@@ -390,7 +393,8 @@ class WindowsHost(Host):
         parameters = {"Journal": plan.journal, "Server": plan.server, "Old": plan.old, "Staged": plan.staged or "",
                       "MoveOld": "1" if plan.move_old else "0", "ItemsOld": list(plan.item_paths_old), "ItemsNew": list(plan.item_paths_new),
                       "ItemNames": item_json(plan.items), "BeginTail": plan.begin_tail, "DoneTail": plan.done_tail,
-                      "StartTail": plan.start_tail or "", "StartDoneTail": plan.start_done_tail or "", "ServiceName": plan.service_name or "",
+                      "StartTail": plan.start_tail or "", "StartDoneTail": plan.start_done_tail or "", "ThenTail": plan.then_tail or "",
+                      "ServiceName": plan.service_name or "",
                       "StartWaitSeconds": str(int(plan.start_wait_s)), "RetrySeconds": str(self.in_use_retry_s),
                       "FirstPause": str(self.in_use_backoff_first_s), "PauseCap": str(self.in_use_backoff_cap_s)}
         result = self._powershell(CUTOVER_SCRIPT, parameters)

@@ -8,7 +8,6 @@ PowerShell implementation); the validator is shown to reject what the real modul
 
 from __future__ import annotations
 
-import datetime
 import pathlib
 import re
 
@@ -73,11 +72,9 @@ def tour(world, site, package_path) -> list[str]:
     host.wait_for_absent(f"{server}\\server.pid", 1)
     host.set_service(site.service.name, "started", timeout=5)
     host.message_console("Der ConAktiv-Server wird aktualisiert.")
-    begin, done, start, start_done = journal_tails("r1", version="2.0.0", old_name="x", old_path=f"{temp}\\x", resumed=False,
-                                                   lease_until=datetime.datetime.now(datetime.timezone.utc), start_lease_until=None)
+    lines = journal_tails("r1", version="2.0.0", old_name="x", old_path=f"{temp}\\x", resumed=False, lease_s=600, start_lease_s=None)
     host.cutover(CutoverPlan(journal=f"{temp}\\journal.jsonl", server=f"{temp}\\none", old=f"{temp}\\x", staged=None, move_old=False,
-                             items=(), item_paths_old=(), item_paths_new=(), begin_tail=begin, done_tail=done, start_tail=start,
-                             start_done_tail=start_done))
+                             items=(), item_paths_old=(), item_paths_new=(), begin_tail=lines.begin, done_tail=lines.done))
     return sorted({call.module for call in site.emulator.calls})
 
 

@@ -78,6 +78,7 @@ def test_full_update_sequence(world, site, package, emulator):
     backup = ok(world.run("conaktiv.server.backup", site.args(label="pre", version="1.0.0", backup_dir=BACKUPS)))
     assert backup["path"].startswith(f"{BACKUPS}\\ConAktiv-backup-pre-1.0.0-") and site.exists(backup["path"])
 
+    site.service.sessions = ["anna"]
     stopped = ok(stop(world, site))
     assert stopped["changed"] and site.service.state == "stopped" and site.service.messages, "the users are told before the stop"
 

@@ -802,6 +802,12 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         except ScriptError as exc:
             return failed_at("start_done", exc.message)
         steps.append("start_done")
+        if parameters["ThenTail"]:
+            try:
+                self._append_journal(parameters["Journal"], parameters["ThenTail"])
+            except ScriptError as exc:
+                return failed_at("then_begin", exc.message)
+            steps.append("then_begin")
         return {"changed": True, "result": report}
 
     def _move_folder(self, source: str, target: str, parameters: dict[str, t.Any], report: Result) -> None:

@@ -8,10 +8,12 @@ Fixtures:
                 shared_loader_obj) with ``_execute_module`` replaced by a :class:`FakeModules` (``plugin.modules``).
   fake_host     a :class:`FakeHost` (in-memory POSIX host) that every plugin gets instead of a PosixHost.
   clock         a :class:`FakeClock`; ``clock.install(module)`` replaces the ``time`` module inside a plugin module.
+  survey_answer :func:`answer_survey`: answers the POSIX adapter's one-command survey from listings and texts.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -438,6 +440,40 @@ def fake_host(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
     phase_module = sys.modules[PhaseAction.__module__]
     monkeypatch.setattr(phase_module, "make_host", lambda action, runner: host.attach(runner))
     return host
+
+
+def answer_survey(listings: dict[str, list[str]], texts: dict[str, str], other: ModuleHandler | None = None) -> ModuleHandler:
+    """A ``command`` handler that answers the POSIX adapter's survey (SURVEY_SCRIPT) from ``listings`` and ``texts`` the way
+    the script prints them (absent folders and files as absent), and hands every other command to ``other``."""
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    def handler(args: dict[str, t.Any]) -> dict[str, t.Any]:
+        argv = list(args.get("argv") or [])
+        if argv[:1] != ["sh"] or argv[3:4] != ["conaktiv-survey"]:
+            return other(args) if other else {"rc": 0, "stdout": "", "stderr": ""}
+        rest, lines = argv[4:], []
+        for kind in ("L", "F", "S", "D"):
+            count, rest = int(rest[0]), rest[1:]
+            for index, path in enumerate(rest[:count]):
+                if kind == "L":
+                    names = listings.get(path)
+                    lines.append(f"L {index} " + (b64(b"".join(f"./{name}".encode() + b"\0" for name in names)) if names is not None else "-"))
+                elif kind == "F":
+                    lines.append(f"F {index} " + (b64(texts[path].encode()) if path in texts else "-"))
+                elif kind == "S":
+                    lines.append(f"S {index} d 1000" if path in listings else f"S {index} f 1000" if path in texts else f"S {index} -")
+                else:
+                    lines.append(f"D {index} " + b64(b"/dev/x 99999999 1 99999998 1% /srv"))
+            rest = rest[count:]
+        return {"rc": 0, "stdout": "\n".join(lines + ["T 1000"]) + "\n", "stderr": ""}
+    return handler
+
+
+@pytest.fixture
+def survey_answer() -> t.Callable[..., ModuleHandler]:
+    """:func:`answer_survey`: a ``command`` handler that answers the POSIX survey from given listings and texts."""
+    return answer_survey
 
 
 @pytest.fixture

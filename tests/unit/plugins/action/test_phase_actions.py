@@ -129,12 +129,14 @@ def echo_everything(args: dict[str, t.Any]) -> dict[str, t.Any]:
     (swap, {"server_path": SERVER, "control": CONTROL}, False),
 ], ids=["backup", "service", "structure_update", "info", "swap"])
 def test_the_control_token_never_appears_in_the_result(plugin: t.Any, args: dict[str, t.Any], echoed: bool,
-                                                       make_action: t.Callable[..., t.Any]):
+                                                       make_action: t.Callable[..., t.Any], survey_answer: t.Callable[..., t.Any]):
     find_all = {"files": [{"path": f"{SERVER}"}, {"path": "/srv/Temp_Updateordner"}, {"path": "/srv/Temp_Updateordner/ConAktiv Server"},
                           {"path": "/srv/Temp_Updateordner/stage.json"}]}
     marker = base64.b64encode(json.dumps({"version": "2.0.0"}).encode()).decode()
-    modules = {"ansible.builtin.uri": echo_everything, "ansible.builtin.find": lambda a: find_all,
-               "ansible.builtin.command": lambda a: {"rc": 0, "stdout": "Filesystem 1K Used Avail Use% Mounted\n/dev/x 9 1 8 1% /srv\n"},
+    df = {"rc": 0, "stdout": "Filesystem 1K Used Avail Use% Mounted\n/dev/x 9 1 8 1% /srv\n"}
+    survey = survey_answer({"/srv": ["ConAktiv Server", "Temp_Updateordner"], "/srv/Temp_Updateordner": ["ConAktiv Server", "stage.json"]},
+                           {"/srv/Temp_Updateordner/stage.json": json.dumps({"version": "2.0.0"})}, other=lambda a: df)
+    modules = {"ansible.builtin.uri": echo_everything, "ansible.builtin.find": lambda a: find_all, "ansible.builtin.command": survey,
                "ansible.builtin.slurp": lambda a: {"content": marker}, "ansible.builtin.stat": lambda a: {"stat": {"exists": True, "isdir": True}},
                "*": lambda a: {}}
     action = make_action(plugin, args, modules=modules)
@@ -144,14 +146,15 @@ def test_the_control_token_never_appears_in_the_result(plugin: t.Any, args: dict
     assert ("********" in result.get("msg", "")) is echoed
 
 
-def test_the_source_password_never_appears_in_the_result(make_action: t.Callable[..., t.Any], monkeypatch: pytest.MonkeyPatch):
+def test_the_source_password_never_appears_in_the_result(make_action: t.Callable[..., t.Any], monkeypatch: pytest.MonkeyPatch,
+                                                         survey_answer: t.Callable[..., t.Any]):
     def fetch(source: str, target: str, **kwargs: t.Any) -> None:
         raise DownloadError(f"FTP login as {kwargs['username']}:{kwargs['password']} failed")
 
     monkeypatch.setattr(stage, "fetch", fetch)
     action = make_action(stage, {"server_path": SERVER, "version": "2.0.0", "source": "ftp://conaktiv:url-secret@h/ConAktiv-2.0.0.zip",
                                  "source_username": "conaktiv", "source_password": PASSWORD},
-                         modules={"ansible.builtin.find": lambda a: {"files": [{"path": SERVER}]}})
+                         modules={"ansible.builtin.command": survey_answer({"/srv": ["ConAktiv Server"]}, {})})
     result = action.run(task_vars={})
     assert result["failed"] is True
     assert result["msg"] == "FTP login as conaktiv:******** failed"

@@ -153,10 +153,16 @@ def test_messages_tell_the_minutes_left(host: t.Any, make_action: t.Callable[...
 
 
 def test_the_default_message_names_minutes_and_version(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
-    server = serve(host, FakeServer(fake_clock, []))
+    server = serve(host, FakeServer(fake_clock, [(0, ["anna"]), (1, [])]))
     run(make_action, state="stopped", control=CONTROL, max_wait=900, version="9.0.12")
     assert server.messages == ["The ConAktiv server will be stopped in 15 minutes for an update to version 9.0.12. "
                                "Please save your work and log off."]
+
+
+def test_nobody_logged_on_gets_no_message_and_the_stop_does_not_wait(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
+    server = serve(host, FakeServer(fake_clock, []))
+    result = run(make_action, state="stopped", control=CONTROL, max_wait=900, version="9.0.12")
+    assert server.messages == [] and result["drain"]["messages"] == [] and result["state"] == "stopped"
     assert fake_clock.sleeps == []
 
 

@@ -35,6 +35,14 @@ class ManagerHost:
         self.calls.append(("run", command, probe))
         return self.replies.pop(0)
 
+    def set_service_journaled(self, name: str, state: str, timeout: float | None = None, journal: t.Any = None) -> None:
+        assert journal is None, "no journal lines in these tests"
+        self.set_service(name, state, timeout)
+
+    def run_change(self, command: list[str], journal: t.Any = None) -> CommandResult:
+        assert journal is None, "no journal lines in these tests"
+        return self.run(command)
+
 
 def as_host(host: ManagerHost) -> t.Any:
     return t.cast(t.Any, host)

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, conaktiv.server developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The POSIX cutover, stage and backup scripts, run by this machine's real ``sh`` on a scratch folder.
+"""The POSIX adapter's scripts (cutover, stage, backup, survey, commit, journaled command), run by this machine's real
+``sh`` on a scratch folder.
 
 The adapter passes these scripts to ``ansible.builtin.command`` as ``sh -c SCRIPT name args...``; here the same argv is
 run directly, so what is asserted is what the host does: files moved, journal lines written (and readable by the
@@ -20,7 +21,10 @@ import pytest
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails, posix_argv, read_posix_report
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import parse_journal, read_journal
-from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Bracket
+from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import entry_line, slot, with_slots
+from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import (
+    COMMIT_SCRIPT, SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT, SURVEY_SCRIPT, journaled, read_survey)
 
 ITEMS = ("Server Database/Preferences", "cert.pem", "Resources/Hunspell")
 
@@ -41,16 +45,15 @@ def site(root: pathlib.Path) -> pathlib.Path:
 
 
 def plan_for(root: pathlib.Path, start_argv: tuple[str, ...] = (), pid_file: str | None = None, wait_s: int = 2) -> CutoverPlan:
-    now = datetime.datetime.now(datetime.timezone.utc)
     old = root / "ConAktiv Server_old0001"
     server = root / "ConAktiv Server"
-    begin, done, start, start_done = journal_tails("run-1", version="2.0.0", old_name=old.name, old_path=str(old), resumed=False,
-                                                   lease_until=now, start_lease_until=now if start_argv else None)
+    lines = journal_tails("run-1", version="2.0.0", old_name=old.name, old_path=str(old), resumed=False, lease_s=900,
+                          start_lease_s=600 if start_argv else None, then=("structure_update", 3900) if start_argv else None)
     return CutoverPlan(journal=str(root / "journal.jsonl"), server=str(server), old=str(old),
                        staged=str(root / "Temp_Updateordner" / "ConAktiv Server"), move_old=True, items=ITEMS,
                        item_paths_old=tuple(str(old / item) for item in ITEMS), item_paths_new=tuple(str(server / item) for item in ITEMS),
-                       begin_tail=begin, done_tail=done, start_tail=start, start_done_tail=start_done, start_argv=start_argv,
-                       pid_file=pid_file, wait_s=wait_s)
+                       begin_tail=lines.begin, done_tail=lines.done, start_tail=lines.start, start_done_tail=lines.start_done,
+                       then_tail=lines.then, start_argv=start_argv, pid_file=pid_file, wait_s=wait_s)
 
 
 def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -90,12 +93,17 @@ def test_the_cutover_starts_the_server_and_records_the_start(tmp_path):
     site(tmp_path)
     marker = tmp_path / "started"
     report = cut_over(plan_for(tmp_path, start_argv=("touch", str(marker))))
-    assert report.failed_step is None and report.started and report.steps[-3:] == ["start_begin", "started", "start_done"]
+    assert report.failed_step is None and report.started and report.steps[-4:] == ["start_begin", "started", "start_done", "then_begin"]
     assert marker.exists()
     events = journal(tmp_path)
-    assert [(entry["phase"], entry["event"]) for entry in events][-2:] == [("start", "begin"), ("start", "done")]
-    started_at = events[-1]["data"]["started_at"]
+    assert [(entry["phase"], entry["event"]) for entry in events][-3:] == [("start", "begin"), ("start", "done"), ("structure_update", "begin")]
+    started_at = events[-2]["data"]["started_at"]
     assert isinstance(started_at, (int, float)) and abs(started_at - datetime.datetime.now().timestamp()) < 60
+    # The leases count from the host's time of each line: the stop before the cutover may have taken long.
+    state = read_journal((tmp_path / "journal.jsonl").read_text(encoding="utf-8")).run("run-1")
+    assert state is not None and events[-1]["lease_s"] == 3900
+    lease = datetime.datetime.fromisoformat(state.lease_until) - datetime.datetime.fromisoformat(events[-1]["at"])
+    assert lease.total_seconds() == 3900
 
 
 def test_a_failing_start_is_reported_as_the_start_with_the_swap_done(tmp_path):
@@ -216,3 +224,110 @@ def test_an_empty_backup_is_refused(tmp_path):
     made.write_bytes(b"")
     done = settle(made, made)
     assert done.returncode == 1 and "did not produce a file" in done.stderr
+
+
+# -- the survey ------------------------------------------------------------------------------------------
+
+
+def test_the_survey_reads_folders_files_links_space_tickets_and_the_clock_in_one_command(tmp_path):
+    parent = tmp_path / "ConAktiv"
+    (parent / "ConAktiv Server" / ".hidden").mkdir(parents=True)
+    (parent / "ConAktiv Server" / "a name\nwith a line break ü").write_text("x", encoding="utf-8")
+    (parent / "Temp_Updateordner").mkdir()
+    (parent / "journal.jsonl").write_text('{"a": "ü"}\n', encoding="utf-8")
+    (parent / "conaktiv-update-lock.000007").mkdir()
+    (parent / "link").symlink_to(parent / "ConAktiv Server")
+    dirs = [str(parent), str(parent / "ConAktiv Server"), str(parent / "Temp_Updateordner"), str(parent / "missing"), str(parent / "link")]
+    files = [str(parent / "journal.jsonl"), str(parent / "missing.txt")]
+    stats = [str(parent / "link"), str(parent / "ConAktiv Server"), str(parent / "journal.jsonl"), str(parent / "missing")]
+    space = [str(parent), str(parent / "ConAktiv Server"), str(parent / "missing" / "x")]
+    mtimes = [(str(parent), "conaktiv-update-lock.")]
+    argv = ["sh", "-c", SURVEY_SCRIPT, "survey", str(len(dirs)), *dirs, str(len(files)), *files, str(len(stats)), *stats, str(len(space)), *space,
+            str(len(mtimes)), *[part for pair in mtimes for part in pair], "sh", "-c", "echo noise; exit 3"]
+    done = run(argv)
+    assert done.returncode == 0, done.stderr
+    seen = read_survey(done.stdout, dirs, files, stats, space, mtimes)
+    assert seen.listings[str(parent)] == ["ConAktiv Server", "Temp_Updateordner", "conaktiv-update-lock.000007", "journal.jsonl", "link"]
+    assert seen.listings[str(parent / "ConAktiv Server")] == [".hidden", "a name\nwith a line break ü"]
+    assert seen.listings[str(parent / "Temp_Updateordner")] == [] and seen.listings[str(parent / "missing")] == []
+    assert seen.listings[str(parent / "link")] == seen.listings[str(parent / "ConAktiv Server")], "a link to a folder lists the folder"
+    assert seen.texts == {str(parent / "journal.jsonl"): '{"a": "ü"}\n', str(parent / "missing.txt"): None}
+    link = seen.stats[str(parent / "link")]
+    assert link.is_link and not link.is_dir and link.link_target == str(parent / "ConAktiv Server")
+    assert seen.stats[str(parent / "ConAktiv Server")].is_dir and not seen.stats[str(parent / "journal.jsonl")].is_dir
+    assert not seen.stats[str(parent / "missing")].exists
+    assert seen.space[str(parent)][0] > 0 and seen.space[str(parent)][1] == seen.space[str(parent / "ConAktiv Server")][1]
+    assert str(parent / "missing" / "x") not in seen.space
+    ticket_age = datetime.datetime.now().timestamp() - seen.mtimes[mtimes[0]]["conaktiv-update-lock.000007"]
+    assert 0 <= ticket_age < 60 and seen.now is not None and abs(seen.now - datetime.datetime.now().timestamp()) < 60
+    assert seen.exit_code == 3, "the status command's exit code (an LSB 'not running')"
+
+
+# -- commit ----------------------------------------------------------------------------------------------
+
+
+def commit(*steps: tuple[str, str, str, list[str]]) -> subprocess.CompletedProcess[str]:
+    argv = ["sh", "-c", COMMIT_SCRIPT, "commit"]
+    for op, path, key, items in steps:
+        argv += [op, path, key, str(len(items)), *items]
+    return run(argv)
+
+
+def test_commit_claims_writes_and_removes_in_order(tmp_path):
+    journal_file, ticket, stale = tmp_path / "journal.jsonl", tmp_path / "lock.000002", tmp_path / "lock.000001"
+    stale.mkdir()
+    journal_file.write_text('{"torn', encoding="utf-8")
+    done = commit(("claim", str(ticket), "", []), ("append", str(journal_file), "", ['{"n": 1}', '{"n": 2}']), ("remove", "", "", [str(stale)]))
+    assert done.returncode == 0, done.stderr
+    assert ticket.is_dir() and not stale.exists()
+    assert journal_file.read_text(encoding="utf-8") == '{"torn\n{"n": 1}\n{"n": 2}\n', "a torn last line is never glued to the next"
+    again = commit(("claim", str(ticket), "", []), ("append", str(journal_file), "", ['{"n": 3}']))
+    assert again.returncode == 3, "the ticket is taken: nothing after the claim is done"
+    assert '{"n": 3}' not in journal_file.read_text(encoding="utf-8")
+
+
+def test_put_replaces_the_line_with_the_key_in_place_and_keeps_the_file_mode(tmp_path):
+    history = tmp_path / "sub" / "history.jsonl"
+    assert commit(("put", str(history), '"run_id":"b"', ['{"run_id":"b","v":1}'])).returncode == 0
+    assert commit(("append", str(history), "", ['{"run_id":"c","v":1}'])).returncode == 0
+    history.chmod(0o640)
+    assert commit(("put", str(history), '"run_id":"b"', ['{"run_id":"b","v":2,"text":"a \\"quoted\\" \\\\ line"}'])).returncode == 0
+    assert history.read_text(encoding="utf-8").splitlines() == ['{"run_id":"b","v":2,"text":"a \\"quoted\\" \\\\ line"}', '{"run_id":"c","v":1}']
+    assert history.stat().st_mode & 0o777 == 0o640
+
+
+def test_replace_writes_the_file_anew(tmp_path):
+    journal_file = tmp_path / "journal.jsonl"
+    journal_file.write_text("old\n", encoding="utf-8")
+    assert commit(("replace", str(journal_file), "", ["new 1", "new 2"])).returncode == 0
+    assert journal_file.read_text(encoding="utf-8") == "new 1\nnew 2\n" and list(tmp_path.iterdir()) == [journal_file]
+
+
+# -- a command with its journal lines ----------------------------------------------------------------------
+
+
+def test_a_journaled_command_writes_begin_before_and_done_after_with_its_slots_filled(tmp_path):
+    journal_file = tmp_path / "journal.jsonl"
+    moment = datetime.datetime.now(datetime.timezone.utc)
+    begin = entry_line("r1", "begin", at=moment, phase="backup_pre", lease_until=moment)
+    done = with_slots(entry_line("r1", "done", at=moment, phase="backup_pre", data={"changed": True, "path": "/b/x.zip"}),
+                      numbers={"size": "size", "stopped_at": "epoch"}, strings={"sha256": "sha256"})
+    assert slot("size") in done
+    script = f"test -s {tmp_path}/journal.jsonl && echo output && echo '@set sha256 abc123' && echo '@set size 42'"
+    result = run(journaled(["sh", "-c", script], Bracket(str(journal_file), (begin,), (done,))))
+    assert result.returncode == 0, result.stderr
+    assert "output" in result.stdout.splitlines(), "the command's own output is passed on"
+    events = journal(tmp_path)
+    assert [entry["event"] for entry in events] == ["begin", "done"], "the begin is written before the command runs"
+    assert events[1]["data"]["sha256"] == "abc123" and events[1]["data"]["size"] == 42 and events[1]["data"]["path"] == "/b/x.zip"
+    assert abs(events[1]["data"]["stopped_at"] - datetime.datetime.now().timestamp()) < 60
+
+
+def test_a_failing_journaled_command_writes_only_the_begin_and_keeps_its_exit_code(tmp_path):
+    journal_file = tmp_path / "journal.jsonl"
+    moment = datetime.datetime.now(datetime.timezone.utc)
+    bracket = Bracket(str(journal_file), (entry_line("r1", "begin", at=moment, phase="stop"),),
+                      (entry_line("r1", "done", at=moment, phase="stop", data={"changed": True}),))
+    result = run(journaled(["sh", "-c", "echo 'cannot stop' >&2; exit 7"], bracket))
+    assert result.returncode == 7 and "cannot stop" in result.stderr
+    assert [entry["event"] for entry in journal(tmp_path)] == ["begin"]
