@@ -248,14 +248,17 @@ def windows_calls_while_down(work: pathlib.Path) -> list[str]:
 # -- a fleet over ssh ----------------------------------------------------------------------------------
 
 
-def fleet(work: pathlib.Path, count: int) -> tuple[float, float] | str:
-    """Wall time of the update of 1 ssh host and of ``count`` hosts with forks ``count``; or why it could not run."""
+def fleet(work: pathlib.Path, count: int) -> tuple[tuple[float, float], tuple[float, float]] | str:
+    """(wall, CPU seconds) of the update of 1 ssh host and of ``count`` hosts with forks ``count``; or why it could not run.
+
+    The CPU seconds are the whole machine's busy time while the playbook ran (Ansible, ssh, the hosts' sshd and Python, the
+    simulated servers; /proc/stat): on a machine with fewer cores than hosts they bound what parallel forks can gain."""
     if os.geteuid() != 0 or shutil.which("sshd") is None and not pathlib.Path("/usr/sbin/sshd").exists():
         return "needs root and openssh-server (scripts/test-hosts.sh)"
     from testhosts import FleetHosts  # pylint: disable=import-outside-toplevel
 
     package = pathlib.Path(build_package(work / "ConAktiv-2.0.0-fleet.zip", "2.0.0"))
-    walls = []
+    walls, cpus = [], []
     for hosts_wanted in (1, count):
         test_hosts = FleetHosts(work / f"fleet-{hosts_wanted}")
         sites: list[Site] = []
@@ -274,17 +277,29 @@ def fleet(work: pathlib.Path, count: int) -> tuple[float, float] | str:
             inventory = work / f"fleet-{hosts_wanted}.yml"
             inventory.write_text(yaml.safe_dump({"conaktiv_servers": {"hosts": inventory_hosts}}), encoding="utf-8")
             results = work / f"fleet-{hosts_wanted}.jsonl"
-            began = time.time()
+            began, busy = time.time(), _busy_cpu()
             done = subprocess.run(playbook_command(UPDATE, inventory=str(inventory), extra_args=["-f", str(max(5, hosts_wanted))]),
                                   env=ansible_env(results), capture_output=True, text=True, check=False, timeout=3600)
             walls.append(time.time() - began)
+            cpus.append(_busy_cpu() - busy)
             if done.returncode != 0:
                 return f"the fleet update of {hosts_wanted} hosts failed: {(done.stdout + done.stderr)[-2000:]}"
         finally:
             for site in sites:
                 site.cleanup()
             test_hosts.close()
-    return walls[0], walls[1]
+    return (walls[0], cpus[0]), (walls[1], cpus[1])
+
+
+def _busy_cpu() -> float:
+    """Seconds the machine's CPUs were busy since boot, all cores together (0 where /proc/stat is missing)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            ticks = [int(value) for value in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -299,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-windows", action="store_true")
     parser.add_argument("--calls", action="store_true", help="list every remote call of our first size's median run, by task")
     args = parser.parse_args(argv)
-    sizes = [tuple(int(part) for part in item.split(":")) for item in args.sizes.split(",")]
+    sizes = [tuple(int(part) for part in item.split(":")) for item in args.sizes.split(",") if item]
     work = pathlib.Path(tempfile.mkdtemp(prefix="conaktiv-bench-"))
     goals: list[tuple[str, bool, str]] = []
     try:
@@ -348,8 +363,11 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(outcome, str):
                 print(f"\nfleet: not measured: {outcome}")
             else:
-                one, many = outcome
+                (one, one_cpu), (many, many_cpu) = outcome
+                cores = os.cpu_count() or 1
                 print(f"\nfleet over ssh: 1 host {one:.1f} s, {args.fleet} hosts {many:.1f} s: {many / one:.2f}x")
+                print(f"  busy CPU seconds of the machine: 1 host {one_cpu:.1f}, {args.fleet} hosts {many_cpu:.1f}; on {cores} cores the "
+                      f"{args.fleet} hosts need at least {many_cpu / cores:.1f} s ({many_cpu / cores / one:.2f}x one host's wall time)")
                 goals.append((f"{args.fleet} hosts <= 2x one host", many / one <= 2.0, f"{many / one:.2f}x"))
         print("\ngoals (issue 9):")
         for name, met, figure in goals:
