@@ -9,7 +9,6 @@ the test on any violation).
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 
@@ -46,7 +45,8 @@ def swap(world, site: Site, **extra) -> dict:
 
 
 def record(site: Site) -> dict:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    # One fixed time: the same record given twice is the same line (a time taken per call may cross a second in between).
+    now = "2026-12-01T03:00:00+00:00"
     return {"run_id": "run-1", "host": "conaktiv-win01", "started": now, "finished": now, "from_version": "1.0.0", "to_version": "2.0.0",
             "outcome": "updated", "phases": [{"name": "swap", "started": now, "duration_s": 0.5, "outcome": "changed"}]}
 
