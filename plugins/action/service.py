@@ -149,8 +149,8 @@ class ActionModule(PhaseAction):
             except ControlError:
                 return None
         if args.get("client_port"):
-            # No control interface: a drained client port means nobody is connected.
-            return [] if host.wait_for_port(args["client_port"], "drained", 1) else ["(connected client)"]
+            # No control interface: no client connected to the client port (on any address) means nobody is logged in.
+            return ["(connected client)"] if host.clients_connected(args["client_port"]) else []
         return None
 
     # -- stop / start -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import zipfile
 import tarfile
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
-    _READ_ERRORS, longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive)
+    _READ_ERRORS, longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive, windows_name_problems)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
@@ -184,17 +184,29 @@ class ActionModule(PhaseAction):
 
     @staticmethod
     def _check_path_length(host: Host, where: Layout, source: str, members: list[t.Any], top: str | None, limit: int) -> None:
-        """On Windows, refuse a package whose paths would pass MAX_PATH once in place (the unpack or the server would fail)."""
-        if host.family != "windows" or limit <= 0:
+        """On Windows, refuse a package whose members Windows cannot name, or whose paths would reach MAX_PATH in any place the
+        update puts them: the unpack folder (with the archive's top folder), the staged tree, the server folder, and the
+        ``_oldNNNN`` / ``_failedNNNN`` folder it becomes later."""
+        if host.family != "windows":
             return
-        # Measured where the files end up: in the server folder, without the archive's top folder.
+        problems = windows_name_problems(members)
+        if problems:
+            more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+            raise PhaseFailed(f"{source} cannot be unpacked on Windows: " + "; ".join(problems[:10]) + more, unsafe_members=problems)
+        if limit <= 0:
+            return
         inner = [member for member in members if not top or member.name.rstrip("/") != top]
         stripped = [dataclasses.replace(member, name=member.name[len(top) + 1:]) if top else member for member in inner]
-        longest = longest_path(stripped, where.server)
+        unpack = host.join(where.temp, _UNPACK_FOLDER)
+        places = [(longest_path(members, unpack), unpack, members)]
+        for prefix, shown in ((where.staged_tree, where.staged_tree), (where.server, where.server),
+                              (where.server + "_old0000", where.server + "_oldNNNN"), (where.server + "_failed0000", where.server + "_failedNNNN")):
+            places.append((longest_path(stripped, prefix), shown, stripped))
+        longest, shown, named = max(places, key=lambda item: item[0])
         if longest >= limit:
-            worst = max(stripped, key=lambda member: len(member.name))
-            raise PhaseFailed(f"{source} has paths of {longest} characters once in {where.server} "
-                              f"(limit {limit - 1}), e.g. {worst.name!r}: shorten server_path or enable long paths and raise max_path_length")
+            worst = max(named, key=lambda member: len(member.name))
+            raise PhaseFailed(f"{source} has paths of {longest} characters once in {shown} (limit {limit - 1}), e.g. {worst.name!r}: "
+                              "shorten server_path or enable long paths and raise max_path_length")
 
     @staticmethod
     def _check_room(host: Host, where: Layout, package: str, unpacked: int, args: dict[str, t.Any], server_there: bool,

@@ -10,6 +10,7 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._log_tail import LogFollower
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
@@ -46,17 +47,18 @@ class ActionModule(PhaseAction):
         if not control.enabled and not args.get("log_file"):
             raise PhaseFailed("structure_update needs control (type http or command) or log_file to know when the update finished")
         patterns = {key: self._pattern(args, key) for key in ("success", "failure", "start")}
+        log = LogFollower(args["log_file"], host.text_encoding) if args.get("log_file") else None
         started = time.monotonic()
         deadline = started + args["timeout"]
         if self._task.check_mode:
             # Check mode reports the plain picture: every log line counts as news.
-            seen = self._observe(host, control, args, patterns, stale_lines=0)
+            seen = self._observe(host, control, args, patterns, log, stale_lines=0)
             return {"changed": False, "msg": "check mode: not waiting for the structure update", **self._public(seen)}
         last_seen = time.monotonic()
         delay = 0.5
         stale_lines: int | None = None
         while True:
-            seen = self._observe(host, control, args, patterns, stale_lines)
+            seen = self._observe(host, control, args, patterns, log, stale_lines)
             if stale_lines is None:
                 stale_lines = seen["log_lines"]
             if seen["outcome"] == "stale_failure" and time.monotonic() - started > args["unreachable_grace"]:
@@ -109,7 +111,7 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"{key}_pattern {args[f'{key}_pattern']!r} is not a valid regular expression: {exc}") from None
 
     @staticmethod
-    def _observe(host: Host, control: Control, args: dict[str, t.Any], patterns: dict[str, re.Pattern[str]],
+    def _observe(host: Host, control: Control, args: dict[str, t.Any], patterns: dict[str, re.Pattern[str]], log_file: LogFollower | None,
                  stale_lines: int | None) -> dict[str, t.Any]:
         """One look at the server: outcome is finished, failed, stale_failure, running or unreachable.
 
@@ -120,7 +122,8 @@ class ActionModule(PhaseAction):
         # The status first, then the log: the server logs the end of the update before it reports ready, so the log
         # read second is never older than the status and the returned log_tail shows what the outcome is based on.
         status = control.status() if control.enabled else None
-        log = ActionModule._log_lines(host, args)
+        # Only what is new is read each time, sharing the file with the server that writes it.
+        log = log_file.look(host) if log_file else None
         lines = log or []
         seen: dict[str, t.Any] = {"log_lines": len(lines)}
         if log is not None:
@@ -146,14 +149,6 @@ class ActionModule(PhaseAction):
         if status.get("state") == "ready" and not version_ok:
             return {**seen, "outcome": "failed", "error": f"the server runs version {status.get('version')}, not {args['version']}"}
         return {**seen, "outcome": "running"}
-
-    @staticmethod
-    def _log_lines(host: Host, args: dict[str, t.Any]) -> list[str] | None:
-        """The lines of log_file, or None without one or while it does not exist."""
-        if not args.get("log_file"):
-            return None
-        text = host.read_text(args["log_file"])
-        return None if text is None else text.splitlines()
 
     @staticmethod
     def _log_verdict(lines: list[str], patterns: dict[str, re.Pattern[str]]) -> tuple[str | None, int]:

@@ -321,6 +321,33 @@ def _through_link(member: Member, links: dict[tuple[str, ...], str]) -> list[str
     return []
 
 
+# What Windows refuses or silently changes in a file name (Naming Files, Paths, and Namespaces, learn.microsoft.com): these
+# characters, the device names (also with an extension), and a trailing dot or space (dropped, so two names become one).
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
+_WINDOWS_DEVICES = re.compile(r"(?i)^(con|prn|aux|nul|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3])(\..*)?$")
+
+
+def windows_name_problems(members: list[Member]) -> list[str]:
+    """Members a Windows host cannot unpack as they are named: forbidden characters, device names, a trailing dot or space, and
+    names equal but for letter case (one would overwrite the other)."""
+    problems: list[str] = []
+    seen: dict[tuple[str, ...], str] = {}
+    for member in members:
+        parts = _components(member.name)
+        for part in parts:
+            if _WINDOWS_FORBIDDEN.search(part):
+                problems.append(f"{_show(member.name)} has a character Windows does not allow in {_show(part)}")
+            elif _WINDOWS_DEVICES.match(part):
+                problems.append(f"{_show(member.name)} uses the reserved device name {_show(part)}")
+            elif part.endswith((".", " ")):
+                problems.append(f"{_show(member.name)} has a name ending in a dot or space ({_show(part)}), which Windows drops")
+        key = tuple(part.casefold() for part in parts)
+        if key in seen and seen[key] != "/".join(parts):
+            problems.append(f"{_show(member.name)} and {_show(seen[key])} differ only in letter case: one would overwrite the other on Windows")
+        seen.setdefault(key, "/".join(parts))
+    return problems
+
+
 def unsafe_members(members: list[Member]) -> list[str]:
     """One message per member that could write outside the unpack folder or create a device; [] if all are safe."""
     links = {tuple(_components(m.name)): m.link_target or "" for m in members if m.kind == KIND_SYMLINK and _components(m.name)}

@@ -107,6 +107,16 @@ class Survey:
 
 
 @dataclasses.dataclass(frozen=True)
+class Tail:
+    """What :meth:`Host.read_tail` found: the file's size and its bytes from ``start`` on."""
+
+    exists: bool
+    size: int = 0
+    start: int = 0
+    data: bytes = b""
+
+
+@dataclasses.dataclass(frozen=True)
 class CommandResult:
     """The outcome of :meth:`Host.run`."""
 
@@ -278,6 +288,19 @@ class Host(abc.ABC):
             raise ModuleFailed(self.slurp_module, str(result.get("msg")), result)
         return base64.b64decode(result["content"]).decode(self.text_encoding)
 
+    def read_tail(self, path: str, offset: int, max_bytes: int) -> Tail:
+        """The bytes of ``path`` from ``offset`` on (at most the last ``max_bytes``; from 0 when the file is shorter than
+        ``offset``, i.e. it was replaced), read while another process may be writing it. This one reads the whole file."""
+        result = self.runner.module(self.slurp_module, {"src": path}, probe=True, allow_failure=True)
+        if result.get("failed"):
+            if "not found" in str(result.get("msg", "")).lower():
+                return Tail(exists=False)
+            raise ModuleFailed(self.slurp_module, str(result.get("msg")), result)
+        data = base64.b64decode(result["content"])
+        start = offset if offset <= len(data) else 0
+        start = max(start, len(data) - max_bytes)
+        return Tail(exists=True, size=len(data), start=start, data=data[start:])
+
     def write_text(self, path: str, text: str) -> None:
         """Write ``text`` to ``path`` (replaces the file). Several round trips (transfers)."""
         self.runner.action(self.copy_action, {"content": text, "dest": path})
@@ -342,19 +365,10 @@ class Host(abc.ABC):
         Of two callers racing for the same path, exactly one gets True: the primitive the update lock is built on.
         """
 
-    @abc.abstractmethod
-    def copy_tree(self, source: str, target: str) -> None:
-        """Copy a file or folder on the host to ``target`` (which must not exist), keeping file modes."""
-
     def remove_many(self, paths: list[str]) -> None:
         """Remove several files or folders (missing ones are fine); adapters may do it in one round trip."""
         for path in paths:
             self.remove(path)
-
-    def copy_into(self, sources: list[str], target_dir: str) -> None:
-        """Copy files and folders into the existing folder ``target_dir`` under their own names, keeping modes."""
-        for source in sources:
-            self.copy_tree(source, self.join(target_dir, self.name(source)))
 
     def same_volume(self, first: str, second: str) -> bool:
         """Whether two existing paths are on the same volume (a rename between them moves no data)."""
@@ -468,6 +482,10 @@ class Host(abc.ABC):
     @abc.abstractmethod
     def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:
         """Wait up to ``timeout`` s for a TCP port to be ``started`` or ``stopped``; False on timeout."""
+
+    @abc.abstractmethod
+    def clients_connected(self, port: int) -> bool:
+        """Whether any client is connected to TCP ``port`` of the host, on any of its addresses (TIME_WAIT does not count)."""
 
     @abc.abstractmethod
     def wait_for_absent(self, path: str, timeout: int) -> bool:

@@ -11,7 +11,7 @@ import typing as t
 
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
 from ._host import Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
-from ._runner import ModuleFailed
+from ._runner import ModuleFailed, failure_message
 
 
 class PosixHost(Host):
@@ -95,17 +95,9 @@ class PosixHost(Host):
             found.room = (free, server is None or server not in found.space or found.space[server][1] == volume)
         return found
 
-    def copy_tree(self, source: str, target: str) -> None:
-        # cp -pR keeps modes and times on GNU and BSD alike; the copy module would merge into target.
-        self._checked_run(["cp", "-pR", "--", source, target], f"copying {source} to {target}")
-
     def remove_many(self, paths: list[str]) -> None:
         if paths:
             self._checked_run(["rm", "-rf", "--", *paths], f"removing {', '.join(paths)}")
-
-    def copy_into(self, sources: list[str], target_dir: str) -> None:
-        if sources:
-            self._checked_run(["cp", "-pR", "--", *sources, target_dir], f"copying {', '.join(sources)} into {target_dir}")
 
     def same_volume(self, first: str, second: str) -> bool:
         lines = self._checked_run(["df", "-P", "--", first, second], f"finding the volumes of {first} and {second}", probe=True).stdout
@@ -237,6 +229,22 @@ class PosixHost(Host):
         result = self.runner.module("ansible.builtin.wait_for", {"host": host, "port": port, "state": state, "timeout": timeout, "sleep": 1},
                                     probe=True, allow_failure=True)
         return not result.get("failed")
+
+    def clients_connected(self, port: int) -> bool:
+        # wait_for state=drained counts only connections whose local address is its host option -- "0.0.0.0" every IPv4 one
+        # (also IPv4-mapped on an IPv6 socket), "::" every IPv6 one -- and by default TIME_WAIT ones, which are no users
+        # (ansible.builtin.wait_for, LinuxTCPConnectionInfo.get_active_connections_count). Other systems need psutil there.
+        for address in ("0.0.0.0", "::"):
+            result = self.runner.module("ansible.builtin.wait_for", {"host": address, "port": port, "state": "drained", "timeout": 1, "sleep": 1,
+                                                                     "active_connection_states": ["ESTABLISHED", "SYN_RECV"]},
+                                        probe=True, allow_failure=True)
+            if not result.get("failed"):
+                continue
+            if "timeout when waiting" in str(result.get("msg", "")).lower():
+                return True
+            raise ModuleFailed("ansible.builtin.wait_for", f"counting the clients connected to port {port} failed: {failure_message(result)} "
+                                                           "(set control so the server names its users instead)", result)
+        return False
 
     def wait_for_absent(self, path: str, timeout: int) -> bool:
         result = self.runner.module("ansible.builtin.wait_for", {"path": path, "state": "absent", "timeout": timeout, "sleep": 1},

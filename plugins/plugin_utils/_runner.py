@@ -17,7 +17,7 @@ import re
 import time
 import typing as t
 
-from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
 display = Display()
@@ -182,6 +182,14 @@ class Runner:
         if result.get("failed") and not allow_failure:
             raise ModuleFailed(name, failure_message(result), result)
         return result
+
+    def remote_tmp(self) -> str:
+        """Where the connection's shell puts transferred files first (``ansible_remote_tmp``; ``%TEMP%`` / ``~/.ansible/tmp``)."""
+        shell = self._action._connection._shell
+        try:
+            return str(shell.get_option("remote_tmp"))
+        except (AttributeError, KeyError, AnsibleError):
+            return "%TEMP%" if getattr(shell, "SHELL_FAMILY", "") == "powershell" else "~/.ansible/tmp"
 
     def transfer(self, local_path: str) -> str:
         """Put a controller file into the task's remote temporary folder (made when needed) and return its remote path.

@@ -12,7 +12,9 @@ See ``docs/windows.md``.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import pathlib
 import re
 import time
@@ -20,7 +22,7 @@ import typing as t
 import unicodedata
 
 from ._cutover import STEPS, CutoverPlan, CutoverReport, item_json
-from ._host import CommandResult, Host, HttpResponse, PathStat, http_response
+from ._host import CommandResult, Host, HttpResponse, PathStat, Tail, http_response
 from ._runner import ModuleFailed
 from ._service import ServiceError
 
@@ -37,19 +39,38 @@ else { [System.IO.File]::Move($Path, $Destination) }
 
 # Free space and identity of the volume holding a path: no module reports them for a path (win_disk_facts
 # lists every disk and does not map paths to volumes). AvailableFreeSpace honours the user's disk quota.
-# DriveInfo knows drive letters only: a UNC path fails clearly; a volume mounted in a folder counts as its drive.
+# DriveInfo knows drive letters only: a UNC path fails clearly; a volume mounted in a folder counts as its drive. %VARIABLES%
+# are expanded on the host (the remote temp folder is %TEMP% by default).
 VOLUME_SCRIPT = """\
 param([string]$Path)
-$drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($Path))
+$drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot([System.Environment]::ExpandEnvironmentVariables($Path)))
 $Ansible.Result = @{ free_bytes = $drive.AvailableFreeSpace; volume_id = $drive.Name }
 $Ansible.Changed = $false
 """
 
-# A zip of several files/folders, each under its own name: community.windows.win_zip takes one source only.
-# Compress-Archive refuses an existing target. Used only for more than one source (one source: win_zip).
+# A zip of folders, each under its own name, streamed: ZipFile.Open(Create) makes a new file (CreateNew) and writes each entry as
+# it goes (Zip64 where needed). Compress-Archive (and win_zip for a single file) use Update mode, which holds every entry in
+# memory (a file of 2 GiB or more fails: "Stream was too long"); Compress-Archive also skips hidden and system files (a restore
+# would lose them) and resolves the destination with -Path, where [ ] are wildcards. Names use '/', empty folders are kept,
+# nothing is left behind on failure.
 ZIP_SCRIPT = """\
 param([string[]]$Path, [string]$Destination)
-Compress-Archive -LiteralPath $Path -DestinationPath $Destination
+Add-Type -AssemblyName System.IO.Compression.FileSystem
+$zip = [System.IO.Compression.ZipFile]::Open($Destination, 'Create')
+try {
+    foreach ($source in $Path) {
+        $skip = [System.IO.Path]::GetDirectoryName($source.TrimEnd('\\')).TrimEnd('\\').Length + 1
+        foreach ($dir in [System.IO.Directory]::GetDirectories($source, '*', 'AllDirectories')) {
+            if (-not [System.IO.Directory]::EnumerateFileSystemEntries($dir).GetEnumerator().MoveNext()) {
+                $null = $zip.CreateEntry($dir.Substring($skip).Replace('\\', '/') + '/')
+            }
+        }
+        foreach ($file in [System.IO.Directory]::EnumerateFiles($source, '*', 'AllDirectories')) {
+            $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $file, $file.Substring($skip).Replace('\\', '/'))
+        }
+    }
+    $zip.Dispose()
+} catch { $zip.Dispose(); [System.IO.File]::Delete($Destination); throw }
 """
 
 # Create a file exclusively (the lock ticket): of two racing callers exactly one creates it. No module does:
@@ -61,6 +82,44 @@ param([string]$Path)
 try { [System.IO.File]::Open($Path, [System.IO.FileMode]::CreateNew).Dispose(); $created = $true }
 catch [System.IO.IOException] { if ($_.Exception.HResult -ne -2147024816) { throw }; $created = $false }
 $Ansible.Result = @{ created = $created }; $Ansible.Changed = $created
+"""
+
+# The bytes of a file from an offset on, while another process writes it (the server's structure-update log). slurp reads
+# with File.ReadAllBytes, which shares only Read: a log the server holds open for writing refuses it (a sharing violation),
+# and every poll would ship the whole log. This opens it sharing ReadWrite and Delete and returns only what is new.
+TAIL_SCRIPT = """\
+param([string]$Path, [string]$Offset, [string]$MaxBytes)
+$Ansible.Changed = $false
+if (-not [System.IO.File]::Exists($Path)) { $Ansible.Result = @{ exists = $false }; return }
+$stream = [System.IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite, Delete')
+try {
+    $size = $stream.Length
+    $start = [long]$Offset
+    if ($start -gt $size) { $start = 0 }
+    $start = [Math]::Max($start, $size - [long]$MaxBytes)
+    $null = $stream.Seek($start, 'Begin')
+    $data = (New-Object -TypeName System.IO.BinaryReader -ArgumentList $stream).ReadBytes([int]($size - $start))
+    $Ansible.Result = @{ exists = $true; size = $size; start = $start; content = [System.Convert]::ToBase64String($data) }
+} finally { $stream.Dispose() }
+"""
+
+# Clients connected to a port, on any local address. win_wait_for state=drained counts only connections whose local address
+# equals its host option (127.0.0.1 misses every client on the LAN address; 0.0.0.0 takes all) and counts TIME_WAIT ones
+# too, which are no users (ansible.windows win_wait_for.ps1, Get-PortConnection).
+CONNECTIONS_SCRIPT = """\
+param([string]$Port)
+$Ansible.Changed = $false
+$active = @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpConnections() |
+    Where-Object { $_.LocalEndPoint.Port -eq [int]$Port -and @('Established', 'SynReceived') -contains [string]$_.State })
+$Ansible.Result = @{ connections = $active.Count }
+"""
+
+# The text Windows has for an error code, in its display language. sc.exe prints it in the console's OEM code page, which
+# win_command decodes as UTF-8 (umlauts arrive garbled); Win32Exception gives the same text as a .NET string.
+ERROR_TEXT_SCRIPT = """\
+param([string]$Code)
+$Ansible.Changed = $false
+$Ansible.Result = @{ text = (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList ([int]$Code)).Message }
 """
 
 # The cutover (DESIGN.md: the one designed exception to "snippets only"): the whole downtime in one round trip, because
@@ -169,17 +228,23 @@ if (-not $ThenTail) { return }
 try { Add-JournalLine $ThenTail; $steps.Add('then_begin') } catch { Set-Failed 'then_begin' $_; return }
 """
 
-SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, CUTOVER_SCRIPT)
+SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, TAIL_SCRIPT, CONNECTIONS_SCRIPT, ERROR_TEXT_SCRIPT, CUTOVER_SCRIPT)
 
 # -- error classification ------------------------------------------------------------------------------
 
-# HRESULTs of "in use": ERROR_ACCESS_DENIED (what renaming a folder with an open file gives),
-# ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION. A real permission problem also reads "access denied";
-# it is retried too and then fails with the same clear message, which names the cause.
-_IN_USE_HRESULTS = frozenset({-2147024891, -2147024864, -2147024863})
-_IN_USE_WORDS = ("being used by another process", "access to the path", "is denied", "locked a portion of the file")
+# HRESULTs of "in use": ERROR_ACCESS_DENIED (what renaming a folder with an open file gives), ERROR_SHARING_VIOLATION,
+# ERROR_LOCK_VIOLATION and ERROR_DIR_NOT_EMPTY (files deleted while a virus scanner or the indexer holds them open with delete
+# sharing stay "delete pending" in their folder until it lets go). A real permission problem also reads "access denied"; it
+# is retried too and then fails with the same clear message, which names the cause -- except on a network path (see below).
+_HR_ACCESS_DENIED = -2147024891
+_IN_USE_HRESULTS = frozenset({_HR_ACCESS_DENIED, -2147024864, -2147024863, -2147024751})
+# The same as messages (win_file reports only the text), in English and in German: Windows words them in its display language.
+_DENIED_WORDS = ("access to the path", "is denied", "access denied", "zugriff auf den pfad", "verweigert")
+_IN_USE_WORDS = _DENIED_WORDS + ("being used by another process", "locked a portion of the file", "directory is not empty",
+                                 "von einem anderen prozess verwendet", "einen teil der datei gesperrt", "verzeichnis ist nicht leer")
 
-# sc.exe exit codes that are not a failure for the wanted state, and the meaning of the others.
+# sc.exe exit codes that are not a failure for the wanted state, and the meaning of the others. 1061 (the service cannot
+# accept control messages now: start or stop pending) is handled by the stop itself.
 _SC_OK = {"stop": {0, 1053, 1061, 1062}, "start": {0, 1053, 1056}}
 _SC_MEANING = {
     5: "access denied (the WinRM user needs to be an administrator)",
@@ -188,7 +253,9 @@ _SC_MEANING = {
     1058: "the service is disabled",
     1060: "no such service",
     1069: "the service account could not log on",
+    1072: "the service is marked for deletion (close the Services console and every program that has it open)",
 }
+_SC_CANNOT_ACCEPT = 1061
 
 _UNPACKABLE = (".zip", ".tar", ".tar.gz", ".tgz")
 _CHECKSUMS = ("md5", "sha1", "sha256", "sha384", "sha512")
@@ -212,13 +279,17 @@ def _script_error(result: dict[str, t.Any]) -> tuple[str, bool]:
         return str(result.get("msg") or "the script failed without an error record"), False
     chain = _exception_chain(errors[0])
     message = str((chain[-1] if chain else {}).get("message") or errors[0].get("output") or "unknown error").strip()
-    in_use = any(item.get("hresult") in _IN_USE_HRESULTS for item in chain) or _mentions_in_use(message)
+    in_use = any(item.get("hresult") in _IN_USE_HRESULTS for item in chain) or _mentions(message, _IN_USE_WORDS)
     return message, in_use
 
 
-def _mentions_in_use(message: str) -> bool:
+def _mentions(message: str, words: tuple[str, ...]) -> bool:
     lowered = message.lower()
-    return any(word in lowered for word in _IN_USE_WORDS)
+    return any(word in lowered for word in words)
+
+
+def _is_network_path(path: str) -> bool:
+    return pathlib.PureWindowsPath(path).drive.startswith("\\\\")
 
 
 # -- regular expressions: Python syntax in, .NET syntax out ---------------------------------------------
@@ -317,7 +388,9 @@ class WindowsHost(Host):
 
     # -- file system ----------------------------------------------------------------------------
     def stat(self, path: str, checksum_algorithm: str | None = None) -> PathStat:
-        args: dict[str, t.Any] = {"path": path, "follow": False, "get_checksum": checksum_algorithm is not None}
+        # get_size walks a folder's whole tree (win_stat.ps1): only the size of a file with a checksum is ever wanted.
+        args: dict[str, t.Any] = {"path": path, "follow": False, "get_checksum": checksum_algorithm is not None,
+                                  "get_size": checksum_algorithm is not None}
         if checksum_algorithm:
             if checksum_algorithm not in _CHECKSUMS:
                 raise ValueError(f"win_stat cannot compute a {checksum_algorithm} checksum; use one of {', '.join(_CHECKSUMS)}")
@@ -353,11 +426,13 @@ class WindowsHost(Host):
         def attempt() -> dict[str, t.Any]:
             result = self.runner.module("ansible.windows.win_file", {"path": path, "state": "absent"}, allow_failure=True)
             if result.get("failed"):
-                return {"failed": True, "msg": str(result.get("msg")), "in_use": _mentions_in_use(str(result.get("msg"))), "result": result}
+                message = str(result.get("msg"))
+                return {"failed": True, "msg": message, "in_use": _mentions(message, _IN_USE_WORDS), "denied": _mentions(message, _DENIED_WORDS),
+                        "result": result}
             return result
 
         result = self._retry_in_use(attempt, f"removing {path}", "ansible.windows.win_file",
-                                    f"Part of {path} may already be gone; what is left is still there.")
+                                    f"Part of {path} may already be gone; what is left is still there.", [path])
         return bool(result.get("changed"))
 
     def rename(self, source: str, target: str) -> None:
@@ -365,11 +440,14 @@ class WindowsHost(Host):
             result = self._powershell(MOVE_SCRIPT, {"Path": source, "Destination": target})
             if result.get("failed"):
                 message, in_use = _script_error(result)
-                return {"failed": True, "msg": message, "in_use": in_use, "result": result}
+                denied = _mentions(message, _DENIED_WORDS) or any(item.get("hresult") == _HR_ACCESS_DENIED
+                                                                  for error in result.get("error") or [] if isinstance(error, dict)
+                                                                  for item in _exception_chain(error))
+                return {"failed": True, "msg": message, "in_use": in_use, "denied": denied, "result": result}
             return result
 
         self._retry_in_use(attempt, f"renaming {source} to {target}", "ansible.windows.win_powershell",
-                           f"Nothing was moved: {source} is unchanged, so the server can still be started from it.")
+                           f"Nothing was moved: {source} is unchanged, so the server can still be started from it.", [source, target])
 
     def put_line(self, path: str, line: str, regexp: str) -> bool:
         # win_lineinfile calls the option regex (regexp is only an alias) and compiles it with .NET's Regex: see dotnet_regex.
@@ -417,19 +495,6 @@ class WindowsHost(Host):
             report.error = _script_error(result)[0]
         return report
 
-    def copy_tree(self, source: str, target: str) -> None:
-        # win_copy (remote_src) copies a folder *into* dest unless src ends in a backslash, which copies only its
-        # content (and creates nothing for an empty folder). With equal names, copying into the parent is exact.
-        if self.same_name(self.name(source), self.name(target)):
-            # The trailing backslash marks dest as a folder, so a file is copied into it too (created when missing).
-            self.runner.action("ansible.windows.win_copy", {"src": source, "dest": self.parent(target).rstrip("\\") + "\\", "remote_src": True})
-            return
-        if self.stat(source).is_dir:
-            self.make_dir(target)
-            self.runner.action("ansible.windows.win_copy", {"src": source.rstrip("\\/") + "\\", "dest": target, "remote_src": True})
-        else:
-            self.runner.action("ansible.windows.win_copy", {"src": source, "dest": target, "remote_src": True})
-
     def same_volume(self, first: str, second: str) -> bool:
         # What volume_id reports is the drive root (DriveInfo), so the drives decide, without a round trip. A volume
         # mounted into a folder is not told apart; a rename across it fails at once (ERROR_NOT_SAME_DEVICE), moving nothing.
@@ -442,6 +507,17 @@ class WindowsHost(Host):
         return str(self._volume(path)["volume_id"]).lower()
 
     def put_file(self, local_path: str, remote_path: str) -> None:
+        # win_copy lands the file in the remote temp folder first (%TEMP% on C: by default) and copies it from there: a package
+        # that fits beside the server may still not fit there.
+        landing = self.runner.remote_tmp()
+        size = os.path.getsize(local_path)
+        if pathlib.PureWindowsPath(landing).drive.casefold() != pathlib.PureWindowsPath(remote_path).drive.casefold():
+            room = self._volume(landing)
+            if int(room["free_bytes"]) < size:
+                raise ModuleFailed("ansible.windows.win_copy", f"not enough free disk space where the transfer lands first: {landing} "
+                                                               f"({room['volume_id']}) has {room['free_bytes']} bytes free, the package needs "
+                                                               f"{size}; free space there or set ansible_remote_tmp to a folder on "
+                                                               f"{pathlib.PureWindowsPath(remote_path).drive}", room)
         self.runner.action("ansible.windows.win_copy", {"src": local_path, "dest": remote_path})
 
     def unpack(self, archive: str, target: str) -> None:
@@ -457,12 +533,7 @@ class WindowsHost(Host):
     def make_zip(self, sources: list[str], target: str) -> None:
         if not target.lower().endswith(".zip") or not sources:
             raise ValueError(f"make_zip needs at least one source and a target ending in .zip, got {sources!r} -> {target!r}")
-        if len(sources) == 1:
-            result = self.runner.module("community.windows.win_zip", {"src": sources[0], "dest": target})
-            if not result.get("changed"):
-                # win_zip leaves an existing target alone: that would pass an old archive off as new.
-                raise ModuleFailed("community.windows.win_zip", f"{target} exists already; not overwriting it", result)
-            return
+        # ZIP_SCRIPT for one source too: win_zip zips a single file in Update mode (held in memory, < 2 GiB).
         result = self._powershell(ZIP_SCRIPT, {"Path": list(sources), "Destination": target})
         if result.get("failed"):
             raise ModuleFailed("ansible.windows.win_powershell", f"zipping {', '.join(sources)} into {target} failed: {_script_error(result)[0]}",
@@ -515,6 +586,21 @@ class WindowsHost(Host):
                                     probe=True, allow_failure=True)
         return not result.get("failed")
 
+    def clients_connected(self, port: int) -> bool:
+        result = self._powershell(CONNECTIONS_SCRIPT, {"Port": str(int(port))}, probe=True)
+        if result.get("failed") or not isinstance(result.get("result"), dict):
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading the connections to port {port} failed: {_script_error(result)[0]}", result)
+        return int(result["result"].get("connections") or 0) > 0
+
+    def read_tail(self, path: str, offset: int, max_bytes: int) -> Tail:
+        result = self._powershell(TAIL_SCRIPT, {"Path": path, "Offset": str(int(offset)), "MaxBytes": str(int(max_bytes))}, probe=True)
+        if result.get("failed") or not isinstance(result.get("result"), dict):
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading {path} failed: {_script_error(result)[0]}", result)
+        found = result["result"]
+        if not found.get("exists"):
+            return Tail(exists=False)
+        return Tail(exists=True, size=int(found["size"]), start=int(found["start"]), data=base64.b64decode(found.get("content") or ""))
+
     def wait_for_absent(self, path: str, timeout: int) -> bool:
         result = self.runner.module("ansible.windows.win_wait_for", {"path": path, "state": "absent", "timeout": int(timeout), "sleep": 1},
                                     probe=True, allow_failure=True)
@@ -554,23 +640,35 @@ class WindowsHost(Host):
             raise ModuleFailed("ansible.windows.win_powershell", f"reading the volume of {path} failed: {_script_error(result)[0]}", result)
         return result["result"]
 
-    def _retry_in_use(self, attempt: t.Callable[[], dict[str, t.Any]], what: str, module: str, aftermath: str) -> dict[str, t.Any]:
-        """Run ``attempt`` until it succeeds, retrying "in use" refusals with a capped backoff until :attr:`in_use_retry_s`."""
-        started = time.monotonic()
-        delay, tries = self.in_use_backoff_first_s, 0
+    def _retry_in_use(self, attempt: t.Callable[[], dict[str, t.Any]], what: str, module: str, aftermath: str,
+                      paths: list[str]) -> dict[str, t.Any]:
+        """Run ``attempt`` until it succeeds, retrying "in use" refusals with a capped backoff.
+
+        Only the pauses count against :attr:`in_use_retry_s`, not the attempts: deleting a big folder may take longer than the
+        whole budget, and it still gets its retries. "Access denied" on a network path is not retried: over WinRM that is the
+        double hop, which no wait cures.
+        """
+        delay, tries, paused = self.in_use_backoff_first_s, 0, 0.0
         while True:
             tries += 1
             outcome = attempt()
             if not outcome.get("failed"):
                 return outcome
-            waited = time.monotonic() - started
             if not outcome["in_use"]:
                 raise ModuleFailed(module, f"{what} failed: {outcome['msg']}", outcome["result"])
-            if waited + delay > self.in_use_retry_s:
-                raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times over "
-                                           f"{waited:.0f} s. {aftermath} Find the process holding it (Resource Monitor, CPU tab, "
-                                           "Associated Handles) and re-run.", outcome["result"])
+            network = next((path for path in paths if _is_network_path(path)), None)
+            if network and outcome.get("denied"):
+                raise ModuleFailed(module, f"{what} failed: access to the network path {network} is denied ({outcome['msg']}). Over WinRM "
+                                           "with NTLM, or Kerberos without delegation, the session cannot pass the credentials on to the file "
+                                           "server (the double hop), so a share that works at the console is denied here. Use CredSSP or "
+                                           "Kerberos delegation, or become (runas) an account with access to the share; see docs/windows.md.",
+                                   outcome["result"])
+            if paused + delay > self.in_use_retry_s:
+                raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times, "
+                                           f"{paused:.0f} s apart in all. {aftermath} Find the process holding it (Resource Monitor, CPU "
+                                           "tab, Associated Handles) and re-run.", outcome["result"])
             time.sleep(delay)
+            paused += delay
             delay = min(delay * 2, self.in_use_backoff_cap_s)
 
     def _service_info(self, name: str) -> dict[str, t.Any] | None:
@@ -581,19 +679,25 @@ class WindowsHost(Host):
         chosen = exact or (services if len(services) == 1 else [])
         return chosen[0] if result.get("exists") and chosen else None
 
-    def _sc(self, verb: str, name: str) -> None:
-        """Send a start/stop request with sc.exe; it returns at once (exit codes: see _SC_OK / _SC_MEANING)."""
+    def _sc(self, verb: str, name: str) -> int:
+        """Send a start/stop request with sc.exe; it returns at once. The exit code (see _SC_OK); any other is an error."""
         result = self.runner.module("ansible.windows.win_command", {"argv": ["sc.exe", verb, name]}, allow_failure=True)
         if "rc" not in result:
             raise ServiceError(f"could not run sc.exe to {verb} {name!r}: {result.get('msg')}")
         rc = int(result["rc"])
         if rc not in _SC_OK[verb]:
-            detail = _SC_MEANING.get(rc) or " ".join(str(result.get("stdout") or "").split()) or "no output"
-            raise ServiceError(f"sc.exe {verb} {name!r} failed with {rc}: {detail}")
+            raise ServiceError(f"sc.exe {verb} {name!r} failed with {rc}: {_SC_MEANING.get(rc) or self._error_text(rc)}")
+        return rc
+
+    def _error_text(self, code: int) -> str:
+        """Windows' own text for an error code (sc.exe's output is in the OEM code page and arrives garbled)."""
+        result = self._powershell(ERROR_TEXT_SCRIPT, {"Code": str(int(code))}, probe=True)
+        text = (result.get("result") or {}).get("text") if isinstance(result.get("result"), dict) else None
+        return " ".join(str(text).split()) if text else "no description"
 
     def _stop_service(self, name: str, before: dict[str, t.Any], deadline: float, limit: float) -> None:
         if before.get("state") != "stopped":
-            self._sc("stop", name)
+            self._request_stop(name, deadline, limit)
             self._wait_service(name, "stopped", deadline, limit)
         pid = int(before.get("process_id") or 0)
         # A shared process (svchost) lives on; pid 0 would make win_wait_for_process wait for *every* process.
@@ -604,6 +708,27 @@ class WindowsHost(Host):
             if result.get("failed"):
                 raise ServiceError(f"the service {name!r} reports stopped, but its process {pid} was still running {limit:.0f} s "
                                    "after the stop request; its files may still be in use")
+
+    def _request_stop(self, name: str, deadline: float, limit: float) -> None:
+        """sc.exe stop, sent again while the service refuses it (1061) because it is still starting.
+
+        A service in START_PENDING accepts no stop: waiting for a stop that was never taken would last the whole timeout
+        (a rollback right after a start that hangs). Once it runs, the stop is sent again; a start that never ends fails
+        with the process to end.
+        """
+        delay = self.service_poll_first_s
+        while self._sc("stop", name) == _SC_CANNOT_ACCEPT:
+            info = self._service_info(name) or {}
+            state = str(info.get("state", "absent"))
+            if state in ("stopped", "stop_pending", "absent"):
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceError(f"the service {name!r} refuses the stop request (sc.exe 1061: it cannot accept control messages now) "
+                                   f"and is still {state} after {limit:.0f} s: a start that hangs. End its process "
+                                   f"(taskkill /PID {info.get('process_id') or '<pid>'} /F) and re-run.")
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, self.service_poll_cap_s)
 
     def _wait_service(self, name: str, wanted: str, deadline: float, limit: float) -> None:
         delay = self.service_poll_first_s

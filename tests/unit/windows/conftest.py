@@ -39,7 +39,7 @@ def fast_service_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> t.Iterator[WindowsEmulator]:
-    emu = WindowsEmulator(tmp_path / "windows")
+    emu = WindowsEmulator(tmp_path / "windows", latency=0.0)  # no WinRM round trip here: the tests that need one set it
     yield emu
     assert not emu.violations, f"module calls that break the real modules' contracts: {emu.violations}"
 

@@ -17,18 +17,19 @@ from wincontract import ContractViolation
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils import _windows_host as winhost
 from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import ServiceError
 
 # Every module the adapter calls, by the host method that calls it (win_copy through its action plugin).
 MODULES_BY_METHOD = {
     "stat": "ansible.windows.win_stat",
     "list_existing_dirs": "ansible.windows.win_find",
     "make_dir / remove": "ansible.windows.win_file",
-    "rename / free_bytes / volume_id / make_zip (several) / claim / cutover": "ansible.windows.win_powershell",
+    "rename / free_bytes / volume_id / make_zip / claim / cutover / read_tail / clients_connected / set_service (error text)":
+        "ansible.windows.win_powershell",
     "read_text": "ansible.windows.slurp",
-    "write_text / put_file / copy_tree": "ansible.windows.win_copy",
+    "write_text / put_file": "ansible.windows.win_copy",
     "append_line / put_line": "community.windows.win_lineinfile",
     "unpack": "community.windows.win_unzip",
-    "make_zip (one)": "community.windows.win_zip",
     "run / set_service (sc.exe)": "ansible.windows.win_command",
     "service_state / set_service": "ansible.windows.win_service_info",
     "set_service (process gone)": "community.windows.win_wait_for_process",
@@ -57,12 +58,17 @@ def tour(world, site, package_path) -> list[str]:
     host.append_line(f"{temp}\\swap-journal.jsonl", '{"step": "begin"}')
     host.put_line(f"{temp}\\history.jsonl", '{"run_id":"r1","outcome":"started"}', re.escape('"run_id":"r1"'))
     host.claim(f"{temp}\\lock-000001")
-    host.copy_tree(f"{server}\\Server Database\\Preferences", f"{temp}\\Preferences")
     host.free_bytes("D:\\ConAktiv")
     host.volume_id(server)
     host.make_zip([f"{server}\\Server Database"], "D:\\ConAktiv\\one.zip")
     host.make_zip([f"{server}\\Server Database", "D:\\ConAktiv\\ConAktiv Data"], "D:\\ConAktiv\\two.zip")
     host.remove(f"{temp}\\.unpack")
+    host.read_tail(f"{temp}\\swap-journal.jsonl", 0, 1000)
+    host.clients_connected(site.service.client_port)
+    site.service.refuse_control = 1079
+    with pytest.raises(ServiceError, match="1079"):
+        host.set_service(site.service.name, "stopped", timeout=5)
+    site.service.refuse_control = None
     site.emulator.programs["whoami"] = lambda argv: (0, "conaktiv-win01\\ansible\r\n", "")
     host.run(["whoami.exe"], probe=True)
     host.service_state(site.service.name)
@@ -172,8 +178,8 @@ def test_snippets_are_constant_and_take_their_values_only_as_parameters():
             # (journal text, CRLF, a message), never code, and take no subexpressions.
             assert "$(" not in script and "& $" not in script
             continue
-        assert '"' not in script, "nothing is built as text"
-        assert len(script.strip().splitlines()) <= 4, "the shortest possible snippet"
+        assert '"' not in script and "$(" not in script, "nothing is built as text"
+        assert len(script.strip().splitlines()) <= 18, "a short snippet"
     repo = pathlib.Path(__file__).resolve().parents[3]
     assert not [path for folder in ("plugins", "roles", "playbooks", "extensions") for path in (repo / folder).rglob("*.ps1")], "no .ps1 of our own"
 

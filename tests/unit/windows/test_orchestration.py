@@ -28,8 +28,9 @@ def ok(result: dict) -> dict:
     return result
 
 
-def stage(world, site: Site, package_path, version: str = "2.0.0") -> dict:
-    return ok(world.run("conaktiv.server.stage", {"server_path": site.server, "version": version, "source": str(package_path)}))
+def stage(world, site: Site, package_path, version: str = "2.0.0", check: bool = True) -> dict:
+    result = world.run("conaktiv.server.stage", {"server_path": site.server, "version": version, "source": str(package_path)})
+    return ok(result) if check else result
 
 
 def stop(world, site: Site, **extra) -> dict:
@@ -205,10 +206,21 @@ def test_update_in_a_folder_with_spaces_and_umlauts(world, emulator, package):
     assert "Temp_Updateordner" in site.names()
 
 
-def test_stage_reads_the_free_space_once_and_checks_the_volume_without_a_round_trip(world, site, package, emulator):
+def test_stage_reads_the_free_space_once_per_volume_and_checks_the_volume_without_a_round_trip(world, site, package, emulator):
     stage(world, site, package("2.0.0"))
     volume_calls = [call.args["parameters"]["Path"] for call in emulator.calls if call.args.get("script") == VOLUME_SCRIPT]
-    assert volume_calls == [BASE], "free_bytes of the parent folder; same_volume(server, temp) is decided by the drive letters"
+    # free_bytes of the parent folder, and of %TEMP% (on C:) where win_copy lands the package first; same_volume(server, temp)
+    # is decided by the drive letters.
+    assert volume_calls == [BASE, "%TEMP%"]
+
+
+def test_a_package_that_does_not_fit_where_the_transfer_lands_first_is_refused_before_it_is_sent(world, site, package, emulator):
+    emulator.fs.free["C"] = 1000
+    result = stage(world, site, package("2.0.0"), check=False)
+    assert result.get("failed") and "where the transfer lands first: %TEMP% (C:\\) has 1000 bytes free" in result["msg"]
+    assert "set ansible_remote_tmp to a folder on D:" in result["msg"]
+    assert not [call for call in emulator.calls if call.module in ("ansible.windows.win_copy", "community.windows.win_unzip")]
+    assert not emulator.fs.local(f"{BASE}\\Temp_Updateordner\\ConAktiv Server").exists()
 
 
 def test_archive_backup_and_restore_of_the_data(world, site, emulator):

@@ -267,34 +267,6 @@ def test_claim_fails_with_the_real_message_for_anything_but_exists(host, emulato
     assert not emulator.fs.local("D:\\Nirgends").exists()
 
 
-def test_copy_tree_copies_folders_files_and_empty_folders(host, emulator):
-    old, new = "D:\\ConAktiv\\ConAktiv Server_old0001", "D:\\ConAktiv\\ConAktiv Server"
-    emulator.write(f"{old}\\Server Database\\Preferences\\settings.json", '{"cache_mb": 512}')
-    emulator.write(f"{old}\\Server Database\\cert.pem", "cert")
-    emulator.fs.local(f"{old}\\Server Database\\Resources\\Hunspell").mkdir(parents=True)
-    emulator.fs.local(f"{new}\\Server Database\\Resources").mkdir(parents=True)
-    host.copy_tree(f"{old}\\Server Database\\Preferences", f"{new}\\Server Database\\Preferences")
-    host.copy_tree(f"{old}\\Server Database\\cert.pem", f"{new}\\Server Database\\cert.pem")
-    host.copy_tree(f"{old}\\Server Database\\Resources\\Hunspell", f"{new}\\Server Database\\Resources\\Hunspell")
-    assert emulator.fs.local(f"{new}\\Server Database\\Preferences\\settings.json").read_text() == '{"cache_mb": 512}'
-    assert emulator.fs.local(f"{new}\\Server Database\\cert.pem").read_text() == "cert"
-    assert emulator.fs.local(f"{new}\\Server Database\\Resources\\Hunspell").is_dir()
-    assert not emulator.fs.local(f"{new}\\Server Database\\Preferences\\Preferences").exists()
-    host.copy_tree(f"{old}\\Server Database\\Preferences", "D:\\Sicherung\\Einstellungen")
-    assert emulator.fs.local("D:\\Sicherung\\Einstellungen\\settings.json").is_file()
-    copies = [call for call in emulator.calls if call.module == "ansible.windows.win_copy"]
-    assert all(call.args["_copy_mode"] == "remote" for call in copies) and copies[-1].args["src"].endswith("Preferences\\")
-
-
-def test_copy_tree_from_a_unc_share(host, emulator):
-    share = emulator.fs.add_share("fileserver", "Pakete")
-    emulator.write(f"{share}\\Hunspell\\de_DE.dic", "12\nAdresse/N\n")
-    emulator.fs.local("D:\\ConAktiv\\Server Database\\Resources").mkdir(parents=True)
-    host.copy_tree(f"{share}\\Hunspell", "D:\\ConAktiv\\Server Database\\Resources\\Hunspell")
-    assert emulator.fs.local("D:\\ConAktiv\\Server Database\\Resources\\Hunspell\\de_DE.dic").read_text() == "12\nAdresse/N\n"
-    assert host.stat(f"{share.upper()}\\HUNSPELL\\de_DE.dic").exists
-
-
 def test_free_bytes_and_volume_id_by_drive(host, emulator):
     emulator.fs.free["D"] = 123_456_789
     assert host.free_bytes("D:\\ConAktiv") == 123_456_789
@@ -342,7 +314,7 @@ def test_unpack_from_a_unc_share_and_tar_packages(host, emulator, tmp_path):
         host.unpack(f"{share}\\ConAktiv-9.zip", "D:\\ConAktiv\\other")
 
 
-def test_make_zip_of_one_source_with_win_zip_and_of_several_with_compress_archive(host, emulator):
+def test_make_zip_streams_folders_under_their_names(host, emulator):
     emulator.write("D:\\ConAktiv\\ConAktiv Data\\records\\record-00001.json", "{}")
     emulator.write("D:\\ConAktiv\\ConAktiv Server\\Server Database\\Preferences\\settings.json", "{}")
     with pytest.raises(ModuleFailed, match="Could not find a part of the path"):
@@ -352,12 +324,37 @@ def test_make_zip_of_one_source_with_win_zip_and_of_several_with_compress_archiv
     assert zip_names(emulator.fs.local("D:\\ConAktiv\\Backups\\one.zip").read_bytes()) == ["ConAktiv Data/records/record-00001.json"]
     host.make_zip(["D:\\ConAktiv\\ConAktiv Data", "D:\\ConAktiv\\ConAktiv Server\\Server Database"], "D:\\ConAktiv\\Backups\\two.zip")
     names = zip_names(emulator.fs.local("D:\\ConAktiv\\Backups\\two.zip").read_bytes())
-    assert sorted(names) == ["ConAktiv Data\\records\\record-00001.json", "Server Database\\Preferences\\settings.json"]
+    assert sorted(names) == ["ConAktiv Data/records/record-00001.json", "Server Database/Preferences/settings.json"]
     for sources in (["D:\\ConAktiv\\ConAktiv Data"], ["D:\\ConAktiv\\ConAktiv Data", "D:\\ConAktiv\\ConAktiv Server"]):
-        with pytest.raises(ModuleFailed, match="exists already|already exists"):
+        with pytest.raises(ModuleFailed, match="already exists"):
             host.make_zip(sources, "D:\\ConAktiv\\Backups\\two.zip")
     with pytest.raises(ValueError, match="ending in .zip"):
         host.make_zip(["D:\\ConAktiv\\ConAktiv Data"], "D:\\ConAktiv\\Backups\\data.7z")
+    assert not [call for call in emulator.calls if call.module == "community.windows.win_zip"], "win_zip zips a file in Update mode"
+
+
+def test_make_zip_keeps_hidden_files_and_empty_folders_and_a_bracket_folder_is_no_wildcard(host, emulator):
+    """Compress-Archive skipped hidden files, wrote backslashes and read [ ] in the destination as wildcards."""
+    emulator.write("D:\\ConAktiv\\ConAktiv Data\\records\\record-00001.json", "{}")
+    hidden = emulator.write("D:\\ConAktiv\\ConAktiv Data\\.index\\state.bin", b"\x00\x01")
+    emulator.fs.hidden.update({hidden, hidden.parent})
+    emulator.fs.local("D:\\ConAktiv\\ConAktiv Data\\attachments\\2026").mkdir(parents=True)
+    host.make_dir("D:\\Sicherung [1]")
+    host.make_zip(["D:\\ConAktiv\\ConAktiv Data\\"], "D:\\Sicherung [1]\\data.zip")
+    names = zip_names(emulator.fs.local("D:\\Sicherung [1]\\data.zip").read_bytes())
+    assert sorted(names) == ["ConAktiv Data/.index/state.bin", "ConAktiv Data/attachments/2026/", "ConAktiv Data/records/record-00001.json"]
+
+
+def test_a_failed_zip_leaves_no_archive_behind(host, emulator, site):
+    data = site.service.data_path
+    site.service.structure_log = f"{data}\\structure.log"
+    emulator.write(site.service.structure_log, "held open by the server\r\n")
+    host.make_dir("D:\\ConAktiv\\Backups")
+    with pytest.raises(ModuleFailed, match="being used by another process"):
+        host.make_zip([data], "D:\\ConAktiv\\Backups\\data.zip")
+    assert not emulator.fs.local("D:\\ConAktiv\\Backups\\data.zip").exists()
+    with pytest.raises(ModuleFailed, match="The directory name is invalid"):
+        host.make_zip([f"{site.server}\\version.txt"], "D:\\ConAktiv\\Backups\\file.zip")
 
 
 # -- processes and services --------------------------------------------------------------------------
@@ -442,8 +439,18 @@ def test_ports_and_paths_are_waited_for(host, site, emulator):
     assert host.wait_for_absent("D:\\ConAktiv\\server.pid", 0) is False
     emulator.fs.local("D:\\ConAktiv\\server.pid").unlink()
     assert host.wait_for_absent("D:\\ConAktiv\\server.pid", 1) is True
+
+
+def test_clients_on_the_lan_address_count_and_time_wait_does_not(host, site):
+    site.service.time_wait = 3  # users who just logged off
+    assert host.clients_connected(site.service.client_port) is False
     site.service.sessions = ["anna"]
-    assert host.wait_for_port(2048, "drained", 0) is False
+    assert host.clients_connected(site.service.client_port) is True
+    # Why not win_wait_for: with host 127.0.0.1 it sees no client on the LAN address (the users would be cut off), and with
+    # 0.0.0.0 it counts the TIME_WAIT ones as users.
+    assert host.wait_for_port(site.service.client_port, "drained", 0, host="127.0.0.1") is True
+    site.service.sessions = []
+    assert host.wait_for_port(site.service.client_port, "drained", 0, host="0.0.0.0") is False
 
 
 def test_http_requests_are_made_on_the_host(host, site):

@@ -49,12 +49,39 @@ Result = dict[str, t.Any]
 
 READ_ONLY_MODULES = frozenset({"ansible.windows.win_stat", "ansible.windows.win_find", "ansible.windows.slurp", "ansible.windows.win_service_info",
                                "ansible.windows.win_wait_for", "community.windows.win_wait_for_process"})
+TEMP_FOLDER = "C:\\Users\\ansible\\AppData\\Local\\Temp"  # %TEMP% of the WinRM user: where transfers land first
 _POLL = 0.05  # seconds between two looks of an emulated wait (the real modules sleep a second)
 _HR_ACCESS_DENIED, _HR_SHARING, _HR_EXISTS, _HR_PATH_NOT_FOUND, _HR_FILE_NOT_FOUND = -2147024891, -2147024864, -2147024713, -2147024893, -2147024894
 _HR_COR_IO, _HR_ARGUMENT = -2146232800, -2147024809
 # The escapes .NET's RegexParser knows (ScanBackslash / ScanCharEscape); any other escaped word character is an error.
 _DOTNET_ESCAPES = frozenset("abBtrvfnexucdDwWsSpPAzZGk0123456789")
 _DOTNET_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
+
+
+# Windows words its errors in its display language; the adapter must understand both (texts: .NET / Win32 messages).
+MESSAGES = {
+    "sharing": {"en": "The process cannot access the file '{0}' because it is being used by another process.",
+                "de": 'Der Prozess kann nicht auf die Datei "{0}" zugreifen, da sie von einem anderen Prozess verwendet wird.'},
+    "not_empty": {"en": "The directory is not empty.", "de": "Das Verzeichnis ist nicht leer."},
+    "denied": {"en": "Access to the path '{0}' is denied.", "de": 'Der Zugriff auf den Pfad "{0}" wurde verweigert.'},
+    "too_long": {"en": "The specified path, file name, or both are too long. The fully qualified file name must be less than 260 characters, "
+                       "and the directory name must be less than 248 characters.",
+                 "de": "Der angegebene Pfad und/oder Dateiname ist zu lang. Der vollständig qualifizierte Dateiname muss kürzer als 260 "
+                       "Zeichen und der Verzeichnisname kürzer als 248 Zeichen sein."},
+}
+# Win32 error texts (FormatMessage / Win32Exception.Message) of the codes sc.exe answers here.
+WIN32_TEXTS = {
+    87: {"en": "The parameter is incorrect.", "de": "Falscher Parameter."},
+    1056: {"en": "An instance of the service is already running.", "de": "Eine Instanz des Dienstes wird bereits ausgeführt."},
+    1058: {"en": "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.",
+           "de": "Der angegebene Dienst kann nicht gestartet werden. Er ist deaktiviert oder nicht den aktivierten Geräten zugeordnet."},
+    1060: {"en": "The specified service does not exist as an installed service.", "de": "Der angegebene Dienst ist kein installierter Dienst."},
+    1061: {"en": "The service cannot accept control messages at this time.", "de": "Der Dienst kann zurzeit keine Steuerelemente annehmen."},
+    1062: {"en": "The service has not been started.", "de": "Der Dienst wurde nicht gestartet."},
+    1079: {"en": "The account specified for this service is different from the account specified for other services running in the same process.",
+           "de": "Das für diesen Dienst angegebene Konto unterscheidet sich von dem Konto, das für andere Dienste im selben Prozess "
+                 "angegeben wurde."},
+}
 
 
 class EmulatorError(AssertionError):
@@ -86,11 +113,16 @@ class Call:
 
 @dataclasses.dataclass
 class Lock:
-    """A file held open by a process: ``release_after`` refusals later it is closed (None: never)."""
+    """A file held open by a process: ``release_after`` refusals later it is closed (None: never).
+
+    ``share_delete``: opened with FILE_SHARE_DELETE (virus scanners, the indexer): deleting the file succeeds, but it stays
+    "delete pending" in its folder until the handle is closed, so removing the folder fails with "The directory is not empty".
+    """
 
     path: pathlib.Path
     release_after: int | None = None
     refusals: int = 0
+    share_delete: bool = False
 
 
 def sha(path: pathlib.Path, algorithm: str) -> str:
@@ -119,6 +151,11 @@ class WinFS:
         # link -> (the target as written into the reparse point, whether it is a junction)
         self.links: dict[pathlib.Path, tuple[str, bool]] = {}
         self.free = {"C": 40 * 1024 ** 3, "D": 500 * 1024 ** 3}
+        self.language = "en"
+        #: Files open for writing, sharing only Read (a log the server writes): File.ReadAllBytes (slurp) is refused on them.
+        self.writer_sources: list[t.Callable[[], list[pathlib.Path]]] = []
+        #: Shares (\\\\host\\share, lower case) the WinRM session cannot reach with its credentials: the double hop.
+        self.double_hop: set[str] = set()
         for letter in self.free:
             (root / f"drive_{letter}").mkdir(parents=True, exist_ok=True)
 
@@ -184,11 +221,30 @@ class WinFS:
     def drive_exists(self, winpath: str) -> bool:
         return self._anchor(PureWin(winpath).drive).is_dir()
 
-    def lock(self, winpath: str, release_after: int | None = None) -> Lock:
+    def lock(self, winpath: str, release_after: int | None = None, share_delete: bool = False) -> Lock:
         """Hold a file open (as another process would)."""
-        lock = Lock(self.local(winpath), release_after)
+        lock = Lock(self.local(winpath), release_after, share_delete=share_delete)
         self.locks.append(lock)
         return lock
+
+    def text(self, key: str, *values: str) -> str:
+        """An error message in the host's display language."""
+        return MESSAGES[key][self.language].format(*values)
+
+    def being_written(self, target: pathlib.Path) -> bool:
+        return any(target == path for source in self.writer_sources for path in source())
+
+    def unreachable_share(self, winpath: str) -> bool:
+        """Whether ``winpath`` lies on a share the session may not use (no delegation of its credentials)."""
+        drive = PureWin(winpath).drive.casefold()
+        return drive.startswith("\\\\") and drive in self.double_hop
+
+    def delete_pending(self, target: pathlib.Path) -> bool:
+        """Whether a delete of ``target`` only marks it (its holder shares delete); counts as a refusal of that holder."""
+        for held in list(self.locks):
+            if held.path == target and held.share_delete:
+                return True
+        return False
 
     def blocking(self, target: pathlib.Path, tree: bool) -> pathlib.Path | None:
         """The open file that makes an operation on ``target`` (and, with ``tree``, everything below) fail."""
@@ -197,6 +253,8 @@ class WinFS:
                 held.refusals += 1
                 if held.release_after is not None and held.refusals >= held.release_after:
                     self.locks.remove(held)
+                    if held.share_delete and held.path.exists():
+                        held.path.unlink()  # the last handle closed: the pending delete happens now
                 return held.path
         for source in self.lock_sources:
             for path in source():
@@ -247,6 +305,13 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     structure_version: str = "1.0.0"
     version: str | None = None
     messages: list[str] = dataclasses.field(default_factory=list)
+    #: The address the clients reach the server on (its LAN address), and connections left in TIME_WAIT on the client port.
+    lan_address: str = "192.168.10.5"
+    time_wait: int = 0
+    #: A log the running server holds open for writing (sharing Read only), with the structure update's start and end lines.
+    structure_log: str | None = None
+    #: An sc.exe error every start and stop request is answered with (e.g. 1079), None for the normal answers.
+    refuse_control: int | None = None
     _state: str = "stopped"
     _since: float = 0.0
     _fails: bool = False
@@ -268,6 +333,11 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
                 # The first start of a new version runs the structure update of the user data.
                 self._state = "started"
                 self._migrated_at = now + self.migration_seconds if self.structure_version != self.version else 0.0
+                if self._migrated_at:
+                    self._log(f"structure update {self.structure_version} -> {self.version} started")
+        if self._state == "started" and self._migrated_at and now >= self._migrated_at:
+            self._log(f"structure update {self.structure_version} -> {self.version} finished")
+            self.structure_version, self._migrated_at = self.version or self.structure_version, 0.0
         if self._state == "stop_pending" and not self.hang_on_stop and now >= self._since + self.stop_seconds:
             self._state, self._process_until = "stopped", now + self.linger_seconds
         return self._state
@@ -275,6 +345,30 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     def process_alive(self, pid: int) -> bool:
         """Whether the service process ``pid`` still exists (it may outlive the stopped state)."""
         return pid == self.pid and pid > 0 and (self.state != "stopped" or time.monotonic() < self._process_until)
+
+    def catch_up(self) -> None:
+        """Reach the state the time says (the state is computed when it is looked at)."""
+        self.state  # pylint: disable=pointless-statement
+
+    def _log(self, text: str) -> None:
+        if self.structure_log:
+            path = self.fs.local(self.structure_log)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("ab") as handle:
+                handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\r\n".encode("utf-8"))
+
+    def written_files(self) -> list[pathlib.Path]:
+        """The files the running process holds open for writing (its structure-update log)."""
+        if not self.structure_log or not self.process_alive(self.pid):
+            return []
+        return [self.fs.local(self.structure_log)]
+
+    def tcp_connections(self) -> list[tuple[str, int, str]]:
+        """(local address, local port, state) of the connections to the server, as GetActiveTcpConnections lists them."""
+        if self.state != "started":
+            return []
+        return [(self.lan_address, self.client_port, "Established") for _user in self.sessions] + \
+            [(self.lan_address, self.client_port, "TimeWait")] * self.time_wait
 
     def open_files(self) -> list[pathlib.Path]:
         """The files the running process holds open: its program files (lib/*)."""
@@ -285,6 +379,8 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     def start(self) -> int:
         """SCM start; the sc.exe exit code."""
         state = self.state
+        if self.refuse_control:
+            return self.refuse_control
         if self.disabled:
             return 1058
         if state in ("started", "start_pending", "stop_pending"):
@@ -301,9 +397,12 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     def stop(self) -> int:
         """SCM stop control; the sc.exe exit code."""
         state = self.state
+        if self.refuse_control:
+            return self.refuse_control
         if state == "stopped":
             return 1062
-        if state == "stop_pending":
+        if state in ("stop_pending", "start_pending"):
+            # A service accepts SERVICE_CONTROL_STOP only once it runs (its controls_accepted is empty while pending).
             return 1061
         self._state, self._since = "stop_pending", time.monotonic()
         return 0
@@ -349,6 +448,7 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
 
     def status(self) -> Result:
         # server_path: the folder the service runs from (docs/control-interface.md), as the service's binary path names it.
+        self.catch_up()
         if time.monotonic() < self._migrated_at:
             return {"version": self.version, "structure_version": self.structure_version, "state": "migrating", "server_path": self.server_path}
         self.structure_version = self.version or self.structure_version
@@ -372,8 +472,11 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
 class WindowsEmulator:  # pylint: disable=too-many-public-methods
     """Answers module calls of a Windows host; see the module docstring."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(self, root: pathlib.Path, latency: float = 1.0) -> None:
         self.fs = WinFS(root)
+        #: Seconds each module call takes (a WinRM round trip: about 1 s), and per module where it differs (a slow delete).
+        self.latency = latency
+        self.latency_by_module: dict[str, float] = {}
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.services: list[FakeService] = []
@@ -393,6 +496,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         service = FakeService(self.fs, **options)
         self.services.append(service)
         self.fs.lock_sources.append(service.open_files)
+        self.fs.lock_sources.append(service.written_files)
+        self.fs.writer_sources.append(service.written_files)
         return service
 
     def write(self, winpath: str, content: bytes | str) -> pathlib.Path:
@@ -414,7 +519,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         shutil.copyfile(local_path, target)
 
     def make_tmp(self) -> str:
-        path = f"C:\\Users\\ansible\\AppData\\Local\\Temp\\ansible-tmp-{next(self._tmp_numbers)}"
+        path = f"{TEMP_FOLDER}\\ansible-tmp-{next(self._tmp_numbers)}"
         self.fs.local(path).mkdir(parents=True)
         return path
 
@@ -440,6 +545,9 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
                 raise AnsibleConnectionFailure(fault[1])
         call = Call(module, dict(args), check_mode, no_log=no_log)
         self.calls.append(call)
+        pause = self.latency_by_module.get(module, self.latency)
+        if pause:
+            time.sleep(pause)
         if not no_log:
             options = wincontract.ps1_spec(module).options
             logged = {name: "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if (options.get(name) or {}).get("no_log") else value
@@ -577,29 +685,43 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return failed(f"path {given} will not be created")
 
     def _delete(self, path: pathlib.Path) -> Result | None:
-        """Remove-Item, child by child: what is not in use goes, the first file in use stops it."""
+        """Remove-Item, child by child: what is not in use goes, the first file in use stops it (win_file.ps1 Remove-File)."""
+        shown = self.fs.winpath(path)
+        if self.fs.unreachable_share(shown):
+            return failed(f"Failed to delete {shown}: {self.fs.text('denied', shown)}")
         if path.is_dir():
             for child in sorted(path.iterdir(), key=lambda item: item.name.casefold()):
                 problem = self._delete(child)
                 if problem:
                     return problem
             if self.fs.blocking(path, tree=True):
-                return failed(f"Failed to delete {self.fs.winpath(path)}: The directory is not empty.")
+                return failed(f"Failed to delete {shown}: {self.fs.text('not_empty')}")
             path.rmdir()
             return None
+        if self.fs.delete_pending(path):
+            return None  # DeleteFile succeeds; the file stays in its folder until its holder closes it
         if self.fs.blocking(path, tree=False):
-            shown = self.fs.winpath(path)
-            return failed(f"Failed to delete {shown}: The process cannot access the file '{shown}' because it is being used by another process.")
+            return failed(f"Failed to delete {shown}: {self.fs.text('sharing', shown)}")
         path.unlink()
         return None
 
     def _slurp(self, params: dict[str, t.Any]) -> Result:
         path = self.fs.local(params["src"])
+        self._tick()
         if path.is_file():
+            if self.fs.being_written(path):
+                # slurp.ps1 reads with File.ReadAllBytes, which shares only Read: refused while a writer holds the file.
+                return failed('Unhandled exception while executing module: Exception calling "ReadAllBytes" with "1" argument(s): '
+                              f'"{self.fs.text("sharing", params["src"])}"')
             return {"changed": False, "content": base64.b64encode(path.read_bytes()).decode("ascii"), "encoding": "base64", "source": params["src"]}
         if path.is_dir():
             return failed(f"Path {params['src']} is a directory")
         return failed(f"Path {params['src']} is not found")
+
+    def _tick(self) -> None:
+        """Let the services catch up with the time (a log line written, a state reached)."""
+        for service in self.services:
+            service.catch_up()
 
     def _win_copy(self, params: dict[str, t.Any]) -> Result:
         mode = params.get("_copy_mode", "single")
@@ -708,7 +830,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         if params.get("error_action") != "stop":
             raise ContractViolation("win_powershell: the snippets rely on error_action 'stop'")
         run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip,
-               winhost.CLAIM_SCRIPT: self._ps_claim, winhost.CUTOVER_SCRIPT: self._ps_cutover}[script]
+               winhost.CLAIM_SCRIPT: self._ps_claim, winhost.CUTOVER_SCRIPT: self._ps_cutover, winhost.TAIL_SCRIPT: self._ps_tail,
+               winhost.CONNECTIONS_SCRIPT: self._ps_connections, winhost.ERROR_TEXT_SCRIPT: self._ps_error_text}[script]
         base: Result = {"changed": True, "result": {}, "output": [], "error": [], "host_out": "", "host_err": "", "warning": [], "verbose": [],
                         "debug": [], "information": []}
         try:
@@ -846,6 +969,9 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         """Directory.Move / File.Move, with their checks in .NET's order: roots, then what MoveFile reports."""
         source, target = self.fs.local(parameters["Path"]), self.fs.local(parameters["Destination"])
         as_folder = source.is_dir()
+        denied = next((given for given in (parameters["Path"], parameters["Destination"]) if self.fs.unreachable_share(given)), None)
+        if denied:
+            raise ScriptError("System.IO.IOException", self.fs.text("denied", denied), _HR_ACCESS_DENIED)
         if not source.exists():
             raise ScriptError("System.IO.FileNotFoundException", f"Could not find file '{parameters['Path']}'.", _HR_FILE_NOT_FOUND)
         if as_folder and PureWin(parameters["Path"]).drive.casefold() != PureWin(parameters["Destination"]).drive.casefold():
@@ -864,7 +990,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return {"changed": True}
 
     def _ps_volume(self, parameters: dict[str, t.Any]) -> Result:
-        drive = PureWin(parameters["Path"]).drive
+        drive = PureWin(parameters["Path"].replace("%TEMP%", TEMP_FOLDER)).drive
         if drive.startswith("\\\\") or not drive:
             raise ScriptError("System.ArgumentException", 'Object must be a root directory ("C:\\") or a drive letter ("C").', _HR_ARGUMENT,
                               call=".ctor", args=1)
@@ -875,25 +1001,60 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return {"changed": False, "result": {"free_bytes": self.fs.free[letter], "volume_id": f"{letter}:\\"}}
 
     def _ps_zip(self, parameters: dict[str, t.Any]) -> Result:
-        target = self.fs.local(parameters["Destination"])
+        """ZIP_SCRIPT: ZipFile.Open(Create) (FileMode.CreateNew), every file of each folder (hidden ones too), '/' names, empty
+        folders; the archive deleted when a step fails."""
+        given = parameters["Destination"]
+        target = self.fs.local(given)
         if target.exists():
-            raise ScriptError("System.IO.IOException", f"The archive file {parameters['Destination']} already exists. Use the -Update parameter to "
-                              "update the existing archive file or use the -Force parameter to overwrite the existing archive file.", _HR_COR_IO)
+            raise ScriptError("System.IO.IOException", f"The file '{given}' already exists.", -2147024816, call="Open")
         if not target.parent.is_dir():
-            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{parameters['Destination']}'.",
-                              _HR_PATH_NOT_FOUND)
-        sources = [self.fs.local(path) for path in parameters["Path"]]
-        for given, source in zip(parameters["Path"], sources):
-            if not source.exists():
-                raise ScriptError("System.Management.Automation.ItemNotFoundException",
-                                  f"The path '{given}' either does not exist or is not a valid file system path.", _HR_COR_IO)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            for source in sources:
-                # Microsoft.PowerShell.Archive 1.0.1.0 (Windows PowerShell 5.1) writes backslashes into entry names.
-                items = [source] if source.is_file() else sorted(item for item in source.rglob("*") if item.is_file())
-                for item in items:
-                    archive.write(item, "\\".join(item.relative_to(source.parent).parts))
+            raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{given}'.", _HR_PATH_NOT_FOUND, call="Open")
+        try:
+            with zipfile.ZipFile(target, "x", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                for source_path in parameters["Path"]:
+                    source = self.fs.local(source_path)
+                    if source.is_file():
+                        raise ScriptError("System.IO.IOException", "The directory name is invalid.", -2147024629, call="GetDirectories", args=3)
+                    if not source.is_dir():
+                        raise ScriptError("System.IO.DirectoryNotFoundException", f"Could not find a part of the path '{source_path}'.",
+                                          _HR_PATH_NOT_FOUND, call="GetDirectories", args=3)
+                    for item in sorted(source.rglob("*")):
+                        name = "/".join(item.relative_to(source.parent).parts)
+                        if item.is_dir() and not any(item.iterdir()):
+                            archive.writestr(name + "/", b"")
+                        elif item.is_file():
+                            if self.fs.being_written(item):  # CreateEntryFromFile opens sharing Read only
+                                raise ScriptError("System.IO.IOException", self.fs.text("sharing", self.fs.winpath(item)), _HR_SHARING,
+                                                  call="CreateEntryFromFile", args=3)
+                            archive.write(item, name)
+        except ScriptError:
+            target.unlink(missing_ok=True)
+            raise
         return {"changed": True}
+
+    def _ps_tail(self, parameters: dict[str, t.Any]) -> Result:
+        """TAIL_SCRIPT: opened sharing ReadWrite and Delete, so a writer does not refuse it; the bytes from Offset on."""
+        self._tick()
+        path = self.fs.local(parameters["Path"])
+        if not path.is_file():
+            return {"changed": False, "result": {"exists": False}}
+        data = path.read_bytes()
+        start = int(parameters["Offset"])
+        start = max(0 if start > len(data) else start, len(data) - int(parameters["MaxBytes"]))
+        return {"changed": False, "result": {"exists": True, "size": len(data), "start": start,
+                                             "content": base64.b64encode(data[start:]).decode("ascii")}}
+
+    def _ps_connections(self, parameters: dict[str, t.Any]) -> Result:
+        """CONNECTIONS_SCRIPT: GetActiveTcpConnections on the port, Established and SynReceived only, any local address."""
+        port = int(parameters["Port"])
+        active = [conn for service in self.services for conn in service.tcp_connections()
+                  if conn[1] == port and conn[2] in ("Established", "SynReceived")]
+        return {"changed": False, "result": {"connections": len(active)}}
+
+    def _ps_error_text(self, parameters: dict[str, t.Any]) -> Result:
+        code = int(parameters["Code"])
+        text = (WIN32_TEXTS.get(code) or {}).get(self.fs.language) or f"Unknown error (0x{code:x})"
+        return {"changed": False, "result": {"text": text}}
 
     def _ps_claim(self, parameters: dict[str, t.Any]) -> Result:
         """File.Open(CreateNew), atomic here too (O_EXCL): of racing calls exactly one creates the file."""
@@ -933,20 +1094,23 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return next((service for service in self.services if service.name.casefold() == name.casefold()), None)
 
     def _sc_exe(self, argv: list[str]) -> tuple[int, str, str]:
+        """sc.exe: its text in the display language and the console's OEM code page (850 for German), which win_command decodes
+        as UTF-8 (Ansible.Process WaitProcess: UTF-8 unless output_encoding_override)."""
         verb, name = argv[1].lower(), argv[2]
         service = self._service(name)
         if service is None:
-            return 1060, "[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n", ""
-        rc = service.start() if verb == "start" else service.stop() if verb == "stop" else 87
-        texts = {1056: "An instance of the service is already running.", 1058: "The service cannot be started, either because it is disabled "
-                 "or because it has no enabled devices associated with it.", 1061: "The service cannot accept control messages at this time.",
-                 1062: "The service has not been started.", 87: "The parameter is incorrect."}
-        if rc:
+            rc, call = 1060, "OpenService"
+        else:
+            rc = service.start() if verb == "start" else service.stop() if verb == "stop" else 87
             call = "StartService" if verb == "start" else "ControlService"
-            return rc, f"[SC] {call} FAILED {rc}:\r\n\r\n{texts[rc]}\r\n\r\n", ""
-        code, label = (2, "START_PENDING") if verb == "start" else (3, "STOP_PENDING")
-        status = f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n"
-        return 0, status + f"        STATE              : {code}  {label}\r\n", ""
+        if rc:
+            text = (WIN32_TEXTS.get(rc) or {}).get(self.fs.language) or f"Unknown error {rc}"
+            out = f"[SC] {call} FAILED {rc}:\r\n\r\n{text}\r\n\r\n"
+        else:
+            code, label = (2, "START_PENDING") if verb == "start" else (3, "STOP_PENDING")
+            out = f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n" \
+                  f"        STATE              : {code}  {label}\r\n"
+        return rc, out.encode("cp850", errors="replace").decode("utf-8", errors="replace"), ""
 
     def _win_service_info(self, params: dict[str, t.Any]) -> Result:
         name = params.get("name")
@@ -972,7 +1136,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             listening = list(self.services)
             checks = {"started": lambda: any(s.listening(port) for s in listening), "present": lambda: any(s.listening(port) for s in listening),
                       "stopped": lambda: not any(s.listening(port) for s in listening), "absent": lambda: not any(s.listening(port) for s in listening),
-                      "drained": lambda: not any(s.listening(port) and s.sessions for s in listening)}
+                      "drained": lambda: not self._port_connections(params["host"], port)}
             done = checks[state]
             verbs = {"started": "start listening", "present": "start listening", "stopped": "stop listening", "absent": "stop listening",
                      "drained": "drain"}
@@ -981,6 +1145,10 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             time.sleep(min(params.get("delay") or 0, 1))
             return {"changed": False, "elapsed": 0, "wait_attempts": 0}
         return self._wait(done, params["timeout"], what)
+
+    def _port_connections(self, host: str, port: int) -> list[tuple[str, int, str]]:
+        """win_wait_for.ps1 Get-PortConnection: every state (TIME_WAIT too); only local address == host, unless host is 0.0.0.0."""
+        return [conn for service in self.services for conn in service.tcp_connections() if conn[1] == port and host in ("0.0.0.0", conn[0])]
 
     @staticmethod
     def _wait(done: t.Callable[[], bool], timeout: float, message: str) -> Result:
@@ -1096,6 +1264,10 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
                 if target not in destination.parents and destination != target:
                     return failed(f"Error unzipping '{result['src']}' to '{result['dest']}'! Filename contains relative paths which would extract "
                                   f"outside the destination: {entry.filename}", **result)
+                # Windows PowerShell 5.1 (.NET Framework, legacy path handling): a full path of 260 characters or more fails.
+                if len(self.fs.winpath(destination)) >= 260:
+                    return failed(f"Error unzipping '{result['src']}' to '{result['dest']}'!. Method: System.IO.Compression.ZipFile, Exception: "
+                                  f"{self.fs.text('too_long')}", **result)
                 if entry.filename.endswith(("/", "\\")):
                     destination.mkdir(parents=True, exist_ok=True)
                     continue

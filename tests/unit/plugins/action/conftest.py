@@ -26,7 +26,7 @@ from unittest.mock import MagicMock
 import pytest
 from ansible.errors import AnsibleConnectionFailure
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, Host, HttpResponse, PathStat
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, Host, HttpResponse, PathStat, Tail
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed, Runner
 
@@ -35,7 +35,7 @@ HttpHandler = t.Callable[[str, str, dict[str, str], t.Any], HttpResponse]
 CommandHandler = t.Callable[[list[str]], CommandResult]
 
 # Host operations that change the target; none of them may run under check mode.
-MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "put_line", "claim", "cutover", "copy_tree", "put_file",
+MUTATING = frozenset({"make_dir", "remove", "rename", "write_text", "append_line", "put_line", "claim", "cutover", "put_file",
                       "unpack", "make_zip", "set_service"})
 
 
@@ -161,6 +161,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         self.http_handler: HttpHandler | None = None
         self.command_handler: CommandHandler | None = None
         self.port_handler: t.Callable[[int, str, int], bool] = lambda port, state, timeout: True
+        self.clients_handler: t.Callable[[int], bool] = lambda port: False
 
     # -- setting up -------------------------------------------------------------------------------
     def attach(self, runner: Runner) -> FakeHost:
@@ -262,6 +263,14 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         data = self.files.get(path)
         return None if data is None else data.decode()
 
+    def read_tail(self, path: str, offset: int, max_bytes: int) -> Tail:
+        self._record("read_tail", path, offset)
+        data = self.files.get(path)
+        if data is None:
+            return Tail(exists=False)
+        start = max(offset if offset <= len(data) else 0, len(data) - max_bytes)
+        return Tail(exists=True, size=len(data), start=start, data=data[start:])
+
     def write_text(self, path: str, text: str) -> None:
         self._record("write_text", path, text)
         if self.parent(path) not in self.dirs:
@@ -335,7 +344,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
             if self.exists(source):
                 self.remove(target)
                 self.add_dir(self.parent(target))
-                self.copy_tree(source, target)
+                self._copy(source, target)
                 report.carried.append(item)
             else:
                 report.absent.append(item)
@@ -358,8 +367,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         report.steps.append("started")
         return report
 
-    def copy_tree(self, source: str, target: str) -> None:
-        self._record("copy_tree", source, target)
+    def _copy(self, source: str, target: str) -> None:
         if not self.exists(source) or self.exists(target):
             self._fail("ansible.builtin.command", f"cp: cannot copy {source} to {target}")
         for entry in self._below(source):
@@ -421,6 +429,10 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
     def wait_for_port(self, port: int, state: str, timeout: int, host: str = "127.0.0.1") -> bool:
         self._record("wait_for_port", port, state, timeout)
         return self.port_handler(port, state, timeout)
+
+    def clients_connected(self, port: int) -> bool:
+        self._record("clients_connected", port)
+        return self.clients_handler(port)
 
     def wait_for_absent(self, path: str, timeout: int) -> bool:
         self._record("wait_for_absent", path, timeout)

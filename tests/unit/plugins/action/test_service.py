@@ -198,13 +198,14 @@ def test_without_waiting_for_logoff_the_stop_follows_the_message(host: t.Any, ma
 def test_a_drained_client_port_means_nobody_is_connected(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
     connected_until = 20
 
-    def port(number: int, state: str, timeout: int) -> bool:
-        if state == "drained" and fake_clock.now - 1000 < connected_until:
-            fake_clock.advance(timeout)
-            return False
-        return True
+    def connected(number: int) -> bool:
+        assert number == 2048
+        if fake_clock.now - 1000 < connected_until:
+            fake_clock.advance(1)
+            return True
+        return False
 
-    host.port_handler = port
+    host.clients_handler = connected
     result = run(make_action, state="stopped", client_port=2048, max_wait=300, poll_interval=5)
     assert result["drain"]["timed_out"] is False
     assert 20 <= result["drain"]["waited_s"] < 30

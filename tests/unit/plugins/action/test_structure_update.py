@@ -40,15 +40,15 @@ class StatusScript:
 def log_after(host: t.Any, clock: t.Any, timeline: list[tuple[float, str]]) -> None:
     """Let the log grow: each line appears once the fake clock passed its time (seconds from now)."""
     start = clock.now
-    original = host.read_text
+    original = host.read_tail
 
-    def read_text(path: str) -> str | None:
+    def read_tail(path: str, offset: int, max_bytes: int) -> t.Any:
         if path == LOG:
             lines = [line for at, line in timeline if clock.now - start >= at]
             host.files[LOG] = "".join(f"{line}\n" for line in lines).encode()
-        return original(path)
+        return original(path, offset, max_bytes)
 
-    host.read_text = read_text
+    host.read_tail = read_tail
 
 
 def run(make_action: t.Callable[..., t.Any], check_mode: bool = False, **args: t.Any) -> dict[str, t.Any]:

@@ -111,7 +111,7 @@ def test_a_second_run_after_the_swap_changes_nothing(host: t.Any, make_action: t
     assert result["msg"] == "the staged version is already in place"
     assert result["old_path"] == OLD1
     assert snapshot(host) == before
-    assert not [op for op, _args in host.calls[calls:] if op in ("rename", "remove", "copy_tree", "append_line", "make_dir")]
+    assert not [op for op, _args in host.calls[calls:] if op in ("rename", "remove", "cutover", "append_line", "make_dir")]
 
 
 def test_nothing_staged_is_a_clear_error(fake_host: t.Any, make_action: t.Callable[..., t.Any]):

@@ -21,6 +21,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
     total_unpacked_size,
     unsafe_members,
     verify_archive,
+    windows_name_problems,
 )
 
 TOP = "ConAktiv Server"
@@ -570,3 +571,13 @@ def test_old_v7_tar_without_ustar_magic(tmp_path):
     raw[148:156] = b"%06o\0 " % checksum
     path.write_bytes(bytes(raw))
     assert [member.name for member in read_members(str(path))] == [f"{TOP}/a.txt"]
+
+
+def test_windows_name_problems_name_each_member_windows_cannot_hold():
+    members = [Member(name, "file", 1, None, None) for name in ("S/ok.txt", "S/Con", "S/a<b", "S/Brief.", "S/ok.TXT", "S/Büro/Über.dic", "S/lpt1.log")]
+    problems = windows_name_problems(members)
+    assert problems == ["'S/Con' uses the reserved device name 'Con'", "'S/a<b' has a character Windows does not allow in 'a<b'",
+                        "'S/Brief.' has a name ending in a dot or space ('Brief.'), which Windows drops",
+                        "'S/ok.TXT' and 'S/ok.txt' differ only in letter case: one would overwrite the other on Windows",
+                        "'S/lpt1.log' uses the reserved device name 'lpt1.log'"]
+    assert windows_name_problems([Member("S\\Server Database\\console.json", "file", 1, None, None), Member("S/CONFIG/a", "file", 1, None, None)]) == []

@@ -127,12 +127,8 @@ CASES = [
          [("ansible.builtin.copy", {"content": "{}\n", "dest": "/srv/t/stage.json"})], None, False),
     Case("append_line", lambda h: h.append_line("/srv/h.jsonl", '{"a": 1}'), {"ansible.builtin.lineinfile": {"changed": True}},
          [("ansible.builtin.lineinfile", {"path": "/srv/h.jsonl", "line": '{"a": 1}', "insertafter": "EOF", "create": True})], True, False),
-    Case("copy_tree", lambda h: h.copy_tree("/srv/old/Prefs", "/srv/new/Prefs"), {"ansible.builtin.command": command_result()},
-         [("ansible.builtin.command", {"argv": ["cp", "-pR", "--", "/srv/old/Prefs", "/srv/new/Prefs"]})], None, False),
     Case("remove_many", lambda h: h.remove_many(["/srv/n/Prefs", "/srv/n/cert.pem"]), {"ansible.builtin.command": command_result()},
          [("ansible.builtin.command", {"argv": ["rm", "-rf", "--", "/srv/n/Prefs", "/srv/n/cert.pem"]})], None, False),
-    Case("copy_into", lambda h: h.copy_into(["/srv/o/Prefs", "/srv/o/cert.pem"], "/srv/n"), {"ansible.builtin.command": command_result()},
-         [("ansible.builtin.command", {"argv": ["cp", "-pR", "--", "/srv/o/Prefs", "/srv/o/cert.pem", "/srv/n"]})], None, False),
     Case("same_volume", lambda h: h.same_volume("/srv/S", "/srv/T"), {"ansible.builtin.command": command_result(stdout=DF + DF.splitlines()[1])},
          [("ansible.builtin.command", {"argv": ["df", "-P", "--", "/srv/S", "/srv/T"]})], True, True),
     Case("free_bytes", lambda h: h.free_bytes("/srv"), {"ansible.builtin.command": command_result(stdout=DF_K)},
@@ -279,7 +275,7 @@ def test_read_text_raises_on_other_failures():
 
 @pytest.mark.parametrize(("operation", "what"), [
     (lambda h: h.rename("/a", "/b"), "renaming /a to /b failed: cannot stat '/a'"),
-    (lambda h: h.copy_tree("/a", "/b"), "copying /a to /b failed: cannot stat '/a'"),
+    (lambda h: h.remove_many(["/a"]), "removing /a failed: cannot stat '/a'"),
 ])
 def test_checked_commands_fail_with_what_and_stderr(operation: t.Callable[[PosixHost], t.Any], what: str):
     host, _action = posix_host({"ansible.builtin.command": command_result(1, "", "cannot stat '/a': No such file or directory\n")})
@@ -287,11 +283,30 @@ def test_checked_commands_fail_with_what_and_stderr(operation: t.Callable[[Posix
         operation(host)
 
 
-def test_remove_many_and_copy_into_of_nothing_make_no_call():
+def test_remove_many_of_nothing_makes_no_call():
     host, action = posix_host({})
     host.remove_many([])
-    host.copy_into([], "/srv/n")
     assert action.calls == []
+
+
+def test_clients_are_counted_on_every_address_and_time_wait_is_no_client():
+    host, action = posix_host({"ansible.builtin.wait_for": {"changed": False, "elapsed": 0}})
+    assert host.clients_connected(2048) is False
+    hosts = [call[2]["host"] for call in action.calls]
+    # 127.0.0.1 would see only loopback clients: 0.0.0.0 matches every IPv4 (and mapped) address, :: every IPv6 one.
+    assert hosts == ["0.0.0.0", "::"]
+    assert all(call[2]["active_connection_states"] == ["ESTABLISHED", "SYN_RECV"] and call[2]["state"] == "drained" for call in action.calls)
+
+
+def test_a_client_on_the_first_address_family_ends_the_count():
+    host, action = posix_host({"ansible.builtin.wait_for": {"failed": True, "msg": "Timeout when waiting for 0.0.0.0:2048 to drain"}})
+    assert host.clients_connected(2048) is True and len(action.calls) == 1
+
+
+def test_a_drain_count_that_cannot_run_is_an_error_not_a_user():
+    host, _action = posix_host({"ansible.builtin.wait_for": {"failed": True, "msg": "Failed to import the required Python library (psutil)"}})
+    with pytest.raises(ModuleFailed, match="counting the clients connected to port 2048 failed: .*psutil.*set control"):
+        host.clients_connected(2048)
 
 
 @pytest.mark.parametrize(("stdout", "same"), [
