@@ -28,15 +28,17 @@ display = Display()
 
 
 def make_host(action: ActionBase, runner: Runner) -> Host:
-    """Choose the host adapter from the connection's shell family."""
+    """Choose the host adapter from the connection's shell family.
+
+    Windows has two: ``powershell`` and ``cmd``, which the winrm connection of ansible-core 2.21 uses by default (it is
+    the PowerShell shell plugin with cmd.exe quoting; modules run through the same PowerShell exec wrapper either way).
+    """
     family = getattr(action._connection._shell, "SHELL_FAMILY", "sh")
-    if family == "powershell":
+    if family in ("powershell", "cmd"):
         # Imported lazily: the Windows adapter is only needed for Windows targets.
         from ._windows_host import WindowsHost  # pylint: disable=import-outside-toplevel
 
         return WindowsHost(runner)
-    if family == "cmd":
-        raise AnsibleActionFail("conaktiv.server needs the PowerShell shell on Windows targets (ansible_shell_type=powershell), not cmd")
     return PosixHost(runner)
 
 

@@ -189,7 +189,7 @@ class Runner:
         try:
             return str(shell.get_option("remote_tmp"))
         except (AttributeError, KeyError, AnsibleError):
-            return "%TEMP%" if getattr(shell, "SHELL_FAMILY", "") == "powershell" else "~/.ansible/tmp"
+            return "%TEMP%" if getattr(shell, "_IS_WINDOWS", False) else "~/.ansible/tmp"
 
     def transfer(self, local_path: str) -> str:
         """Put a controller file into the task's remote temporary folder (made when needed) and return its remote path.

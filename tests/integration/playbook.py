@@ -89,8 +89,10 @@ def read_results(results_file: pathlib.Path) -> list[dict[str, t.Any]]:
 
 
 def run_playbook(playbook: pathlib.Path, results_file: pathlib.Path, *, inventory: str = "localhost,",
-                 extra_args: t.Sequence[str] = (), timeout: int = 300, wrapper: t.Sequence[str] = ()) -> PlaybookRun:
+                 extra_args: t.Sequence[str] = (), timeout: int = 300, wrapper: t.Sequence[str] = (),
+                 env_extra: dict[str, str] | None = None) -> PlaybookRun:
     """Run an existing playbook file; ``wrapper`` is an argv prefix for the ansible-playbook command."""
     cmd = playbook_command(playbook, inventory=inventory, extra_args=extra_args, wrapper=wrapper)
-    proc = subprocess.run(cmd, env=ansible_env(results_file), capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, env={**ansible_env(results_file), **(env_extra or {})}, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     return PlaybookRun(rc=proc.returncode, output=proc.stdout + proc.stderr, results=read_results(results_file))

@@ -8,7 +8,7 @@ import typing as t
 from unittest.mock import MagicMock
 
 import pytest
-from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
+from ansible.errors import AnsibleConnectionFailure
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import ControlError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
@@ -86,15 +86,11 @@ def test_sh_gets_the_posix_adapter():
     assert isinstance(make_host(plugin, Runner(plugin, {})), PosixHost)
 
 
-def test_cmd_shell_is_refused_clearly():
-    plugin = demo({"name": "n"}, lambda host, args: {}, shell_family="cmd")
-    with pytest.raises(AnsibleActionFail, match="needs the PowerShell shell on Windows targets"):
-        make_host(plugin, Runner(plugin, {}))
-
-
-def test_powershell_gets_the_windows_adapter():
+@pytest.mark.parametrize("family", ["powershell", "cmd"])
+def test_both_windows_shells_get_the_windows_adapter(family: str):
+    """cmd is what the winrm connection of ansible-core 2.21 uses by default; modules run as PowerShell either way."""
     windows = pytest.importorskip("ansible_collections.conaktiv.server.plugins.plugin_utils._windows_host")
-    plugin = demo({"name": "n"}, lambda host, args: {}, shell_family="powershell")
+    plugin = demo({"name": "n"}, lambda host, args: {}, shell_family=family)
     assert isinstance(make_host(plugin, Runner(plugin, {})), windows.WindowsHost)
 
 

@@ -1,0 +1,137 @@
+# Copyright: (c) 2026, conaktiv.server developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The role through ansible-playbook on an emulated Windows host, along ansible-core's real PowerShell payload path.
+
+ansible-core resolves each module, builds its exec manifest (module_utils, ``_ansible_*`` arguments), transfers files
+with ``put_file``; the test connection decodes that and the Windows emulator answers (see conftest.py). The same
+scenarios as on POSIX: a full update, an idempotent re-run, check mode, a rollback after a failed start, controller kills
+at the points that matter and two runs at once.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
+
+HISTORY = "D:\\ConAktiv\\conaktiv-update-history.jsonl"
+BACKUPS = "D:\\ConAktiv\\Backups"
+
+
+def history(win) -> list:
+    records, warnings = parse_history(win.read(HISTORY))
+    assert not warnings
+    return records
+
+
+def data(win) -> dict[str, bytes]:
+    root = win.emulator.fs.local(win.site.service.data_path)
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file() and path.name != "structure.json"}
+
+
+def calls_while_down(win) -> list[str]:
+    return [f"{entry['module']} {entry['detail']}".strip() for entry in win.server.requests if entry["down"]]
+
+
+@pytest.mark.parametrize("shell", ["powershell", "cmd"])
+def test_a_full_update_then_a_rerun_that_changes_nothing(win, shell):
+    win.shell = shell  # cmd: what the winrm connection of ansible-core 2.21 uses by default
+    site, before = win.site, data(win)
+    preserved = site.preserved()
+    run = win.update(win.package())
+    assert run.rc == 0, run.output
+    assert site.service.state == "started" and site.service.version == "2.0.0" and site.version() == "2.0.0"
+    assert site.service.structure_version == "2.0.0" and data(win) == before and site.preserved() == preserved
+    (record,) = history(win)
+    assert record.outcome == "updated" and record.from_version == "1.0.0" and record.to_version == "2.0.0"
+    assert len([name for name in site.names(BACKUPS) if name.endswith(".zip")]) == 2, "a backup before and one after"
+    assert not win.emulator.fs.local(f"{site.base}\\Temp_Updateordner").exists()
+    down = calls_while_down(win)
+    assert 1 <= len(down) <= 4 and down[-1] == "ansible.windows.win_powershell CUTOVER_SCRIPT", down
+    assert site.service.token not in run.output
+
+    win.server.requests.clear()
+    rerun = win.update(win.package())
+    assert rerun.rc == 0, rerun.output
+    writes = [call for call in win.emulator.calls[-len(win.server.requests):] if call.changed]
+    assert [call.module for call in writes if call.module != "community.windows.win_lineinfile"] == [], "only the journal is written"
+    assert [r.outcome for r in history(win)] == ["updated"], "an up-to-date server gets no new history record"
+    assert site.service.version == "2.0.0" and not calls_while_down(win)
+
+
+def test_check_mode_changes_nothing_on_the_host(win):
+    before = win.emulator.fs.snapshot()
+    run = win.update(win.package(), extra_args=["--check"])
+    assert run.rc == 0, run.output
+    assert win.emulator.fs.snapshot() == before
+    assert win.site.service.state == "started" and win.site.service.version == "1.0.0"
+
+
+def test_a_failed_start_is_rolled_back_to_the_old_version_with_the_data_intact(win):
+    site, before = win.site, data(win)
+    preserved = site.preserved()
+    site.service.fail_start_versions = {"2.0.0"}
+    run = win.update(win.package())
+    assert run.rc != 0 and "(outcome: rolled_back)" in run.output
+    assert site.service.state == "started" and site.service.version == "1.0.0" and site.version() == "1.0.0"
+    assert data(win) == before and site.preserved() == preserved and site.service.structure_version == "1.0.0"
+    assert site.version(f"{site.server}_failed0001") == "2.0.0"
+    (record,) = history(win)
+    assert record.outcome == "rolled_back"
+
+
+def cutover(request: dict, site) -> bool:
+    return "$steps.Add('stopped')" in str((request.get("args") or {}).get("script", ""))
+
+
+def stopping(request: dict, site) -> bool:
+    return site.service.state in ("stop_pending", "stopped") and site.service.version == "1.0.0"
+
+
+def migrating(request: dict, site) -> bool:
+    url = str((request.get("args") or {}).get("url", ""))
+    return url.endswith("/api/status") and site.service.version == "2.0.0" and site.service.structure_version == "1.0.0"
+
+
+@pytest.mark.parametrize("point", [stopping, cutover, migrating], ids=["during-the-stop", "right-before-the-cutover", "during-the-structure-update"])
+def test_a_killed_controller_and_a_plain_rerun_converge(win, point):
+    site, before = win.site, data(win)
+    preserved = site.preserved()
+    site.service.migration_seconds = 1.5
+    package = win.package()
+    killed = win.update_killed_at(package, lambda request: point(request, site))
+    assert killed.rc < 0
+    # Where the kill left the host: a stopped old version, a stopped old version with the new one staged beside it, or the
+    # new version in its structure update.
+    expected = {"stopping": ("1.0.0", True), "cutover": ("1.0.0", True), "migrating": ("2.0.0", False)}[point.__name__]
+    assert site.version() == expected[0] and win.emulator.fs.local(f"{site.base}\\Temp_Updateordner\\ConAktiv Server").exists() == expected[1]
+    assert (site.service.state == "started") == (point is migrating)
+    rerun = win.update(package)
+    assert rerun.rc == 0, rerun.output
+    assert site.service.state == "started" and site.service.version == "2.0.0" and site.service.structure_version == "2.0.0"
+    assert data(win) == before and site.preserved() == preserved
+    records = history(win)
+    assert [r.outcome for r in records] == ["updated"] and len(records[0].runs) == 2, "one update, worked on by two runs"
+
+
+def test_two_runs_at_once_one_updates_and_the_other_refuses(win):
+    package = win.package()
+    results = {}
+
+    def second() -> None:
+        results["second"] = win.update(package)
+
+    win.site.service.migration_seconds = 2.0
+    first = threading.Thread(target=lambda: results.setdefault("first", win.update(package)))
+    first.start()
+    while not any(entry["module"] == "ansible.windows.win_uri" and win.site.service.version == "2.0.0" for entry in win.server.requests):
+        if not first.is_alive():
+            break
+        threading.Event().wait(0.05)
+    second()
+    first.join()
+    assert results["first"].rc == 0, results["first"].output
+    assert results["second"].rc != 0 and "another update" in results["second"].output.lower()
+    assert win.site.service.version == "2.0.0" and [r.outcome for r in history(win)] == ["updated"]
