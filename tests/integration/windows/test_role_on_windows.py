@@ -48,6 +48,7 @@ def test_a_full_update_then_a_rerun_that_changes_nothing(win, shell):
     assert record.outcome == "updated" and record.from_version == "1.0.0" and record.to_version == "2.0.0"
     assert len([name for name in site.names(BACKUPS) if name.endswith(".zip")]) == 2, "a backup before and one after"
     assert not win.emulator.fs.local(f"{site.base}\\Temp_Updateordner").exists()
+    assert {entry["shell"] for entry in win.server.requests if entry["op"] == "execute"} == {shell}
     down = calls_while_down(win)
     assert 1 <= len(down) <= 4 and down[-1] == "ansible.windows.win_powershell CUTOVER_SCRIPT", down
     assert site.service.token not in run.output
@@ -82,6 +83,20 @@ def test_a_failed_start_is_rolled_back_to_the_old_version_with_the_data_intact(w
     assert record.outcome == "rolled_back"
 
 
+def test_a_failed_structure_update_is_rolled_back_and_the_data_restored_from_the_backup(win):
+    site, before = win.site, data(win)
+    site.service.fail_migration_versions = {"2.0.0"}
+    run = win.update(win.package())
+    assert run.rc != 0 and "(outcome: rolled_back)" in run.output and "table ADRESSEN locked" in run.output
+    assert site.service.state == "started" and site.service.version == "1.0.0" and data(win) == before
+    assert [r.outcome for r in history(win)] == ["rolled_back"]
+
+
+def staged(request: dict, site) -> bool:
+    """The first online backup request: the package is staged, nothing stopped yet."""
+    return request.get("module") == "ansible.windows.win_uri" and str(request["args"].get("url", "")).endswith("/api/backup")
+
+
 def cutover(request: dict, site) -> bool:
     return "$steps.Add('stopped')" in str((request.get("args") or {}).get("script", ""))
 
@@ -95,7 +110,8 @@ def migrating(request: dict, site) -> bool:
     return url.endswith("/api/status") and site.service.version == "2.0.0" and site.service.structure_version == "1.0.0"
 
 
-@pytest.mark.parametrize("point", [stopping, cutover, migrating], ids=["during-the-stop", "right-before-the-cutover", "during-the-structure-update"])
+@pytest.mark.parametrize("point", [staged, stopping, cutover, migrating],
+                         ids=["after-the-stage", "during-the-stop", "right-before-the-cutover", "during-the-structure-update"])
 def test_a_killed_controller_and_a_plain_rerun_converge(win, point):
     site, before = win.site, data(win)
     preserved = site.preserved()
@@ -105,15 +121,33 @@ def test_a_killed_controller_and_a_plain_rerun_converge(win, point):
     assert killed.rc < 0
     # Where the kill left the host: a stopped old version, a stopped old version with the new one staged beside it, or the
     # new version in its structure update.
-    expected = {"stopping": ("1.0.0", True), "cutover": ("1.0.0", True), "migrating": ("2.0.0", False)}[point.__name__]
+    expected = {"staged": ("1.0.0", True), "stopping": ("1.0.0", True), "cutover": ("1.0.0", True),
+                "migrating": ("2.0.0", False)}[point.__name__]
     assert site.version() == expected[0] and win.emulator.fs.local(f"{site.base}\\Temp_Updateordner\\ConAktiv Server").exists() == expected[1]
-    assert (site.service.state == "started") == (point is migrating)
+    assert (site.service.state == "started") == (point in (staged, migrating))
     rerun = win.update(package)
     assert rerun.rc == 0, rerun.output
     assert site.service.state == "started" and site.service.version == "2.0.0" and site.service.structure_version == "2.0.0"
     assert data(win) == before and site.preserved() == preserved
     records = history(win)
-    assert [r.outcome for r in records] == ["updated"] and len(records[0].runs) == 2, "one update, worked on by two runs"
+    if point is staged:
+        # Killed before the stop: that run is recorded as interrupted, and the re-run is an update of its own.
+        assert [r.outcome for r in records] == ["interrupted", "updated"]
+    else:
+        assert [r.outcome for r in records] == ["updated"] and len(records[0].runs) == 2, "one update, worked on by two runs"
+
+
+def test_a_controller_killed_during_a_failing_structure_update_and_a_rerun_roll_back_once(win):
+    site, before = win.site, data(win)
+    site.service.migration_seconds, site.service.fail_migration_versions = 1.5, {"2.0.0"}
+    package = win.package()
+    win.update_killed_at(package, lambda request: migrating(request, site))
+    assert site.service.version == "2.0.0"
+    rerun = win.update(package)
+    assert rerun.rc != 0 and "(outcome: rolled_back)" in rerun.output
+    assert site.service.state == "started" and site.service.version == "1.0.0" and data(win) == before
+    records = history(win)
+    assert [r.outcome for r in records] == ["rolled_back"] and len(records[0].runs) == 2
 
 
 def test_two_runs_at_once_one_updates_and_the_other_refuses(win):

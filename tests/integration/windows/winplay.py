@@ -68,7 +68,7 @@ class Win:
     def inventory(self) -> pathlib.Path:
         path = self.workdir / "inventory.yml"
         host_vars = {"ansible_connection": "conaktiv_winemu", "conaktiv_winemu_socket": str(self.server.socket_path),
-                     "conaktiv_winemu_shell": self.shell}
+                     "ansible_shell_type": self.shell}
         path.write_text(yaml.safe_dump({"all": {"hosts": {HOST: host_vars}}}), encoding="utf-8")
         return path
 
@@ -95,7 +95,7 @@ class Win:
         return {"conaktiv_update_server_path": self.site.server, "conaktiv_update_data_path": service.data_path,
                 "conaktiv_update_version": "2.0.0", "conaktiv_update_source": str(package),
                 "conaktiv_update_checksum": "sha256:" + hashlib.sha256(package.read_bytes()).hexdigest(), "conaktiv_update_force": True,
-                "conaktiv_update_service_manager": "windows", "conaktiv_update_service_name": service.name,
+                "conaktiv_update_service_name": service.name,
                 "conaktiv_update_control": {"type": "http", "url": f"http://127.0.0.1:{service.control_port}", "token": service.token,
                                             "timeout": 10},
                 "conaktiv_update_max_wait": 10, "conaktiv_update_poll_interval": 1, "conaktiv_update_stop_timeout": 20,

@@ -203,3 +203,13 @@ def test_names_windows_cannot_hold_are_refused_before_anything_is_sent(world, si
     result = stage(world, site, with_member(package("2.0.0"), member))
     assert result.get("failed") and "cannot be unpacked on Windows" in result["msg"] and said in result["msg"]
     assert not [call for call in emulator.calls if call.module in ("ansible.windows.win_copy", "community.windows.win_unzip")]
+
+
+# -- win_uri leaves json out ---------------------------------------------------------------------------------------
+
+
+def test_a_control_answer_without_a_json_content_type_is_read_from_its_content(host, site, emulator):
+    site.service.content_type = "application/octet-stream"  # a proxy or an older server build
+    status = host.http("GET", f"http://127.0.0.1:{site.service.control_port}/api/status", {"X-ConAktiv-Token": site.service.token})
+    (call,) = [call for call in emulator.calls if call.module == "ansible.windows.win_uri"]
+    assert "json" not in call.result and status.status == 200 and status.json["version"] == "1.0.0"

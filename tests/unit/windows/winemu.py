@@ -299,6 +299,10 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     linger_seconds: float = 0.0
     hang_on_stop: bool = False
     fail_start_versions: set[str] = dataclasses.field(default_factory=set)
+    #: Versions whose structure update fails (the status says failed, the log a failure line) after migration_seconds.
+    fail_migration_versions: set[str] = dataclasses.field(default_factory=set)
+    #: The Content-Type of the control interface's answers (win_uri parses JSON only for text / json / javascript types).
+    content_type: str = "application/json"
     disabled: bool = False
     sessions: list[str] = dataclasses.field(default_factory=list)
     logoff_on_message: bool = True
@@ -312,6 +316,7 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     structure_log: str | None = None
     #: An sc.exe error every start and stop request is answered with (e.g. 1079), None for the normal answers.
     refuse_control: int | None = None
+    migration_failed: bool = False
     _state: str = "stopped"
     _since: float = 0.0
     _fails: bool = False
@@ -335,9 +340,13 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
                 self._migrated_at = now + self.migration_seconds if self.structure_version != self.version else 0.0
                 if self._migrated_at:
                     self._log(f"structure update {self.structure_version} -> {self.version} started")
-        if self._state == "started" and self._migrated_at and now >= self._migrated_at:
-            self._log(f"structure update {self.structure_version} -> {self.version} finished")
-            self.structure_version, self._migrated_at = self.version or self.structure_version, 0.0
+        if self._state == "started" and self._migrated_at and now >= self._migrated_at and not self.migration_failed:
+            if self.version in self.fail_migration_versions:
+                self._log(f"structure update {self.structure_version} -> {self.version} failed: table ADRESSEN locked")
+                self.migration_failed = True
+            else:
+                self._log(f"structure update {self.structure_version} -> {self.version} finished")
+                self.structure_version, self._migrated_at = self.version or self.structure_version, 0.0
         if self._state == "stop_pending" and not self.hang_on_stop and now >= self._since + self.stop_seconds:
             self._state, self._process_until = "stopped", now + self.linger_seconds
         return self._state
@@ -390,6 +399,7 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
         self.version = version_file.read_text(encoding="utf-8").strip() if version_file.is_file() else None
         self._fails = self.version is None or self.version in self.fail_start_versions
         self._home = home
+        self.migration_failed = False
         self.pid, self.exit_code = next(self._pids), 0
         self._state, self._since = "start_pending", time.monotonic()
         return 0
@@ -449,6 +459,9 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
     def status(self) -> Result:
         # server_path: the folder the service runs from (docs/control-interface.md), as the service's binary path names it.
         self.catch_up()
+        if self.migration_failed:
+            return {"version": self.version, "structure_version": self.structure_version, "state": "failed", "server_path": self.server_path,
+                    "error": "structure update failed: table ADRESSEN locked"}
         if time.monotonic() < self._migrated_at:
             return {"version": self.version, "structure_version": self.structure_version, "state": "migrating", "server_path": self.server_path}
         self.structure_version = self.version or self.structure_version
@@ -1177,9 +1190,14 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         status, payload = service.control(method, parts.path, dict(params.get("headers") or {}), body)
         content = json.dumps(payload)
         result = {**base, "status_code": status, "msg": "OK" if status == 200 else "Error", "status_description": "OK" if status == 200 else "Error",
-                  "content_type": "application/json", "content_length": len(content)}
+                  "content_length": len(content)}
+        result["content_type"] = service.content_type
         if params["return_content"]:
-            result.update(content=content, json=payload)
+            result["content"] = content
+            # win_uri.ps1: json only when the Content-Type matches text|json|javascript and the parsed value is truthy to PowerShell
+            # (`if ($json)`: null, "", 0, false and an empty array are not; a dictionary always is).
+            if re.search("text|json|javascript", service.content_type) and (isinstance(payload, dict) or payload not in ([], "", 0, None)):
+                result["json"] = payload
         if status not in params["status_code"]:
             return {**result, "failed": True, "msg": f"Status code of request '{status}' is not in list of valid status codes {params['status_code']}"}
         return result

@@ -68,7 +68,7 @@ class EmulatorServer:
             return {"unreachable": "the controller was killed"}
         args = request.get("args") or {}
         detail = SNIPPET_NAMES.get(str(args.get("script")), "") or " ".join(args.get("argv") or [])
-        self.requests.append({"op": op, "module": request.get("module", ""), "detail": detail,
+        self.requests.append({"op": op, "module": request.get("module", ""), "detail": detail, "shell": request.get("shell"),
                               "down": bool(self.emulator.services) and all(s.state == "stopped" for s in self.emulator.services)})
         try:
             if op == "execute":

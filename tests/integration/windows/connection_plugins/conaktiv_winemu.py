@@ -27,12 +27,6 @@ options:
     required: true
     vars:
       - name: conaktiv_winemu_socket
-  shell_type:
-    description: Which Windows shell plugin the connection uses (the winrm connection of ansible-core 2.21 uses cmd).
-    type: str
-    default: powershell
-    vars:
-      - name: conaktiv_winemu_shell
 """
 
 import base64
@@ -43,7 +37,6 @@ import typing as t
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
-from ansible.plugins.loader import get_shell_plugin
 
 _MANIFEST_SEPARATOR = b"\n\0\0\0\0\n"
 _ENCODED = re.compile(r"-EncodedCommand\s+['\"]?([A-Za-z0-9+/=]+)")
@@ -66,17 +59,12 @@ class Connection(ConnectionBase):
     has_pipelining = True
     always_pipeline_modules = True
     allow_extras = True
+    # The shell plugin comes from ansible_shell_type (powershell, or cmd as the winrm connection of ansible-core 2.21 uses).
     _shell_type = "powershell"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.decoded: list[str] = []
-
-    def set_options(self, task_keys: t.Any = None, var_options: t.Any = None, direct: t.Any = None) -> None:
-        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
-        wanted = self.get_option("shell_type")
-        if wanted != getattr(self._shell, "SHELL_FAMILY", None):
-            self._shell = get_shell_plugin(shell_type=wanted)
 
     def _connect(self) -> "Connection":
         self._connected = True
@@ -135,7 +123,7 @@ class Connection(ConnectionBase):
             no_log = bool(args.pop("_ansible_no_log", False))
             args = {key: value for key, value in args.items() if not key.startswith("_ansible_")}
             reply = self._ask({"op": "execute", "module": module, "args": args, "check_mode": check_mode, "no_log": no_log,
-                               "internal": module == "ansible.windows.win_copy"})
+                               "internal": module == "ansible.windows.win_copy", "shell": self._shell.SHELL_FAMILY})
             result = reply["result"]
             return (1 if result.get("failed") else 0), json.dumps(result).encode(), b""
         if name == "powershell_mkdtemp.ps1":
