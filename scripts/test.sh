@@ -40,6 +40,7 @@ fi
 source "$root/scripts/env.sh"
 
 run_step testhosts bash scripts/test-hosts.sh
+run_step peers bash scripts/test-peers.sh
 # Three workers: the integration tests mostly wait on servers and ansible-playbook, so they overlap well on 2 cores.
 run_step pytest python -m pytest -n 3 --junitxml="$results/pytest.xml" -o junit_family=xunit2
 run_step sanity bash scripts/sanity.sh

@@ -14,7 +14,8 @@ import zipfile
 import tarfile
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
-    _READ_ERRORS, longest_path, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive, windows_name_problems)
+    _READ_ERRORS, longest_path, member_path, names_need_normalizing, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive,
+    windows_name_problems, write_normalized_zip)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
@@ -82,7 +83,8 @@ class ActionModule(PhaseAction):
             except (OSError, ValueError) as exc:
                 # Controller disk trouble (cache_dir, the scratch folder): name the source, not the temporary file.
                 raise PhaseFailed(f"cannot fetch {source}: {_controller_problem(exc, scratch)}") from None
-            facts = self._inspect(package, args)
+            facts = self._inspect(package, args, scratch)
+            package = facts["package"]
             self._check_path_length(host, where, source, facts["members"], facts["top_folder"], args["max_path_length"])
             server_there = _has(host, listing[where.parent], where.name)
             # An old or half-done staging is worthless now; removing it first also frees its space (marker first: a crash in between
@@ -145,8 +147,8 @@ class ActionModule(PhaseAction):
         return target, actual
 
     @staticmethod
-    def _inspect(package: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Everything that can be checked on the controller before the host is touched."""
+    def _inspect(package: str, args: dict[str, t.Any], scratch: str) -> dict[str, t.Any]:
+        """Everything that can be checked on the controller before the host is touched; ``package`` is the file to send."""
         source = public_url(args["source"])
         try:
             members = read_members(package)
@@ -158,11 +160,19 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"refusing to unpack {source} (zip-slip): " + "; ".join(problems[:10]) + more, unsafe_members=problems)
         try:
             verify_archive(package)
+            if names_need_normalizing(package):
+                # Written by a Windows tool (backslashes, names in the OEM code page): one clean copy, so that unzip, win_unzip
+                # and every other tool unpack the names the checks below read.
+                normalized = os.path.join(scratch, "normalized-" + os.path.basename(package))
+                write_normalized_zip(package, normalized)
+                package = normalized
         except _READ_ERRORS as exc:
             raise PhaseFailed(_archive_error(exc, package, source)) from None
         top = single_top_folder(members)
         prefix = f"{top}/" if top else ""
-        names = {member.name.rstrip("/") for member in members}
+        # Compared by path: "./ConAktiv Server/x" (bsdtar, tar of ".") is "ConAktiv Server/x".
+        stored = {member_path(member.name): member for member in members}
+        names = set(stored)
         for item in args["marker"]:
             wanted = prefix + item.strip("/")
             if wanted not in names and not any(name.startswith(wanted + "/") for name in names):
@@ -170,7 +180,9 @@ class ActionModule(PhaseAction):
         version_member = prefix + args["version_file"]
         if args["version_file"] and version_member in names:
             try:
-                found = _read_member(package, version_member).strip()
+                if stored[version_member].kind != "file":
+                    raise KeyError("it is a folder, not a file")
+                found = _read_member(package, stored[version_member].name).strip()
             except (KeyError, *_READ_ERRORS) as exc:
                 raise PhaseFailed(f"{source}: cannot read {version_member!r} from the archive: {' '.join(str(exc).split())}") from None
             try:
@@ -180,7 +192,7 @@ class ActionModule(PhaseAction):
             if not versions_match(found, args["version"]):
                 raise PhaseFailed(f"{source} contains version {found}, not the requested {args['version']}")
         files = sum(1 for member in members if member.kind == "file")
-        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members}
+        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members, "package": package}
 
     @staticmethod
     def _check_path_length(host: Host, where: Layout, source: str, members: list[t.Any], top: str | None, limit: int) -> None:
@@ -195,7 +207,8 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"{source} cannot be unpacked on Windows: " + "; ".join(problems[:10]) + more, unsafe_members=problems)
         if limit <= 0:
             return
-        inner = [member for member in members if not top or member.name.rstrip("/") != top]
+        paths = [dataclasses.replace(member, name=member_path(member.name)) for member in members]
+        inner = [member for member in paths if member.name and (not top or member.name != top)]
         stripped = [dataclasses.replace(member, name=member.name[len(top) + 1:]) if top else member for member in inner]
         unpack = host.join(where.temp, _UNPACK_FOLDER)
         places = [(longest_path(members, unpack), unpack, members)]

@@ -160,6 +160,13 @@ notes:
   - The controller needs space for one package in its temporary folder (or in O(cache_dir)).
   - M(conaktiv.server.swap) with O(conaktiv.server.swap#module:state=cleaned) deletes the temporary folder,
     including anything staged there.
+  - Member names are read as the zip tool meant them - backslashes as separators, names without the UTF-8 flag as UTF-8
+    when they are valid UTF-8, else in the OEM code page CP850 of German Windows - before every check. Such a package is
+    copied once on the controller with clean names (UTF-8 with the flag, C(/)), so that C(unzip) and
+    M(community.windows.win_unzip) unpack the names the checks read; the data is not changed.
+  - On Windows, members Windows cannot name (reserved device names; C(<), C(>), C(:), C(|), C(?), C(*) or a double quote; a
+    trailing dot or space; names equal but for letter case) and paths that reach O(max_path_length) in the unpack folder, the staged tree, the server folder or
+    its later C(_oldNNNN) / C(_failedNNNN) name are refused before anything is sent.
 """
 
 EXAMPLES = r"""

@@ -27,6 +27,8 @@ _CHUNK = 1024 * 1024
 _MAX_LINK_TARGET = 4096
 _MAX_LINK_HOPS = 40
 _MSDOS_DIRECTORY = 0x10
+_UTF8_FLAG = 0x800
+_UNIX = 3  # "version made by" host of Unix
 _SEPARATORS = re.compile(r"[/\\]+")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -56,6 +58,11 @@ def _show(name: str) -> str:
 def _components(name: str) -> list[str]:
     """The path components of a member name, split on / and \\; empty and '.' parts dropped, '..' kept."""
     return [part for part in _SEPARATORS.split(name) if part not in ("", ".")]
+
+
+def member_path(name: str) -> str:
+    """A member's path as the checks compare it: its parts joined with ``/`` (no ``./``, no trailing ``/``)."""
+    return "/".join(_components(name))
 
 
 def _absolute_kind(name: str) -> str | None:
@@ -137,16 +144,70 @@ def _zip_link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str)
     return data.decode("utf-8", errors="replace")
 
 
+def zip_member_name(info: zipfile.ZipInfo) -> str:
+    """The name of a zip member as the tool that wrote it meant it, with ``/`` between its parts.
+
+    Zip tools on Windows separate with backslashes, and older ones (and the Explorer) store names in the OEM code page
+    without the UTF-8 flag (APPNOTE 4.4.4, bit 11), which zipfile decodes as CP437. Without the flag the raw bytes are
+    read as UTF-8 when they are valid UTF-8 (Info-ZIP and 7-Zip on Linux write them so), else as CP850, the OEM code page
+    of German Windows (the same letters as CP437 for ä ö ü ß, and more of the accented ones). NUL bytes stay for the
+    safety check.
+    """
+    name = info.orig_filename
+    if not info.flag_bits & _UTF8_FLAG:
+        raw = name.encode("cp437")  # zipfile decoded the stored bytes as CP437: this gives them back unchanged
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            name = raw.decode("cp850")
+    return name.replace("\\", "/")
+
+
 def _read_zip_members(path: str) -> list[Member]:
-    """The members of a zip archive; orig_filename keeps NUL bytes and backslashes for the safety check."""
+    """The members of a zip archive, named by :func:`zip_member_name`."""
     members = []
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             kind = _zip_kind(info)
             unix_mode = info.external_attr >> 16
             target = _zip_link_target(archive, info, path) if kind == KIND_SYMLINK else None
-            members.append(Member(info.orig_filename, kind, info.file_size, target, stat.S_IMODE(unix_mode) if unix_mode else None))
+            members.append(Member(zip_member_name(info), kind, info.file_size, target, stat.S_IMODE(unix_mode) if unix_mode else None))
     return members
+
+
+def names_need_normalizing(path: str) -> bool:
+    """Whether a zip stores names that unpack tools read differently: backslashes, non-ASCII names without the UTF-8 flag, or
+    non-ASCII names of entries made on MS-DOS/Windows (which Info-ZIP's unzip translates from the OEM code page)."""
+    if _archive_format(path) != "zip":
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any("\\" in info.orig_filename
+                   or not info.orig_filename.isascii() and (not info.flag_bits & _UTF8_FLAG or info.create_system != _UNIX)
+                   for info in archive.infolist())
+
+
+def write_normalized_zip(path: str, target: str) -> None:
+    """Copy the zip ``path`` to ``target`` with every name as :func:`zip_member_name` reads it, stored in UTF-8 (with the flag)
+    and ``/`` separators, so that every unpack tool on every host gives the same names. Data, modes and times are kept."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "x", allowZip64=True) as out:
+        for info in source.infolist():
+            name = zip_member_name(info)
+            kind = _zip_kind(info)
+            copied = zipfile.ZipInfo(name.rstrip("/") + "/" if kind == KIND_DIR else name, date_time=info.date_time)
+            copied.external_attr, copied.create_system = info.external_attr, info.create_system
+            if info.create_system != _UNIX:
+                # Made on MS-DOS/Windows: Info-ZIP's unzip would translate the names from the OEM code page (even with the
+                # UTF-8 flag); as a Unix entry with the usual modes it takes them as they are.
+                unix_mode = 0o40755 if kind == KIND_DIR else 0o100644
+                copied.create_system, copied.external_attr = _UNIX, (unix_mode << 16) | (info.external_attr & 0xFFFF)
+            copied.compress_type = info.compress_type if kind != KIND_DIR else zipfile.ZIP_STORED
+            if kind == KIND_DIR:
+                out.writestr(copied, b"")
+                continue
+            copied.file_size = info.file_size
+            with source.open(info) as reader, out.open(copied, "w", force_zip64=info.file_size > 0x7FFFFFFF) as writer:
+                while block := reader.read(_CHUNK):
+                    writer.write(block)
 
 
 def _tar_kind(info: tarfile.TarInfo) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
 import tarfile
 import time
 import zipfile
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
 
-from .layout import SERVER_NAME, TreeFile, server_files
+from .layout import SERVER_NAME, TreeFile, server_files, write_tree
 
 CHUNK = 1024 * 1024
 FILLER_FOLDER = "lib/resources"
@@ -151,3 +153,58 @@ def write_tar_gz(path: Path, entries: List[Entry], prefix: str) -> None:
             else:
                 info.size, info.mode = len(entry.content), entry.mode
                 archive.addfile(info, io.BytesIO(entry.content))
+
+
+# -- packages as other tools write them -----------------------------------------------------------------
+
+#: A dictionary with umlauts in its name, as admins add them (and vendors ship them).
+UMLAUT_DICTIONARY = "Server Database/Resources/Hunspell/Wörterbuch-Müller.dic"
+
+
+class _LegacyZipInfo(zipfile.ZipInfo):
+    """A member whose name is stored in an OEM code page without the UTF-8 flag, as older Windows zip tools and the
+    Explorer's "Send to compressed folder" write it."""
+
+    encoding = "cp850"
+
+    def _encodeFilenameFlags(self):  # noqa: N802  # pylint: disable=invalid-name  # zipfile's own hook
+        return self.filename.encode(self.encoding), self.flag_bits & ~0x800
+
+
+def build_windows_package(out: Union[str, Path], version: str, *, encoding: str = "cp850", backslashes: bool = True,
+                          top_folder: bool = True) -> Path:
+    """The vendor package as a Windows zip tool writes it: names with backslashes and in ``encoding`` without the UTF-8
+    flag (``utf-8`` with the flag for the newer tools), with or without the top folder; a dictionary with umlauts."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    entries = list(server_files(version)) + [TreeFile(UMLAUT_DICTIONARY, "1\nKundenstamm\n".encode("utf-8"))]
+    prefix = f"{SERVER_NAME}/" if top_folder else ""
+    separator = "\\" if backslashes else "/"
+    stamp = time.localtime()[:6]
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry in entries:
+            name = (prefix + entry.path).replace("/", separator)
+            info = zipfile.ZipInfo(name, stamp) if encoding == "utf-8" else _LegacyZipInfo(name, stamp)
+            if isinstance(info, _LegacyZipInfo):
+                info.encoding = encoding
+            info.create_system = 0  # MS-DOS: no Unix modes, as on Windows
+            info.external_attr = 0x20  # the archive attribute
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entry.content)
+    return out
+
+
+def build_package_with_tool(out: Union[str, Path], version: str, tool: str, *, top_folder: bool = True) -> Path:
+    """The vendor package zipped by a real tool from Debian: ``zip`` (Info-ZIP), ``7zz`` (7-Zip) or ``bsdtar`` (libarchive)."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.tree"
+    root = work / SERVER_NAME
+    write_tree(root, iter(list(server_files(version)) + [TreeFile(UMLAUT_DICTIONARY, "1\nKundenstamm\n".encode("utf-8"))]))
+    base, what = (work, SERVER_NAME) if top_folder else (root, ".")
+    commands = {"zip": ["zip", "-q", "-r", str(out), what],
+                "7zz": ["7zz", "a", "-tzip", "-bso0", "-bsp0", str(out), what if top_folder else "*"],
+                "bsdtar": ["bsdtar", "-a", "-cf", str(out), what]}
+    subprocess.run(commands[tool], cwd=base, check=True, capture_output=True, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    shutil.rmtree(work)
+    return out

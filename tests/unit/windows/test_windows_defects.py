@@ -213,3 +213,14 @@ def test_a_control_answer_without_a_json_content_type_is_read_from_its_content(h
     status = host.http("GET", f"http://127.0.0.1:{site.service.control_port}/api/status", {"X-ConAktiv-Token": site.service.token})
     (call,) = [call for call in emulator.calls if call.module == "ansible.windows.win_uri"]
     assert "json" not in call.result and status.status == 200 and status.json["version"] == "1.0.0"
+
+
+def test_a_package_written_by_a_windows_zip_tool_stages_with_its_names(world, site, emulator, tmp_path):
+    from conaktiv_sim.package import UMLAUT_DICTIONARY, build_windows_package  # pylint: disable=import-outside-toplevel
+
+    package = build_windows_package(tmp_path / "oem.zip", "2.0.0", encoding="cp850")
+    result = stage(world, site, str(package))
+    assert not result.get("failed"), result.get("msg")
+    staged = f"{BASE}\\Temp_Updateordner\\ConAktiv Server"
+    assert emulator.fs.local(f"{staged}\\{UMLAUT_DICTIONARY}".replace("/", "\\")).read_text(encoding="utf-8") == "1\nKundenstamm\n"
+    assert site.version(staged) == "2.0.0"

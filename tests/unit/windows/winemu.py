@@ -1278,7 +1278,10 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
     def _unzip(self, source: pathlib.Path, target: pathlib.Path, result: Result) -> Result:
         with zipfile.ZipFile(source) as archive:
             for entry in archive.infolist():
-                destination = target.joinpath(*PureWin(entry.filename).parts)
+                # .NET Framework's ZipArchiveEntry decodes a name without the UTF-8 flag with Encoding.GetEncoding(0), the ANSI code
+                # page (1252 on German Windows), not the OEM one the zip tools wrote (reference source, ZipArchiveEntry.cs).
+                name = entry.filename if entry.flag_bits & 0x800 else entry.orig_filename.encode("cp437").decode("cp1252", errors="replace")
+                destination = target.joinpath(*PureWin(name).parts)
                 if target not in destination.parents and destination != target:
                     return failed(f"Error unzipping '{result['src']}' to '{result['dest']}'! Filename contains relative paths which would extract "
                                   f"outside the destination: {entry.filename}", **result)

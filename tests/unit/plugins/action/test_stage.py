@@ -292,8 +292,8 @@ def test_zip_slip_is_refused_with_the_member(host: t.Any, make_action: t.Callabl
 
 
 @pytest.mark.parametrize(("entry", "problem"), [
-    # A folder where the version file should be: zipfile cannot read it by that name.
-    ("ConAktiv Server/version.txt/", "cannot read 'ConAktiv Server/version.txt' from the archive: "),
+    # A folder where the version file should be.
+    ("ConAktiv Server/version.txt/", "cannot read 'ConAktiv Server/version.txt' from the archive: 'it is a folder, not a file'"),
     ("ConAktiv Server/version.txt", "'ConAktiv Server/version.txt' holds no version: "),
 ])
 def test_an_unreadable_version_file(entry: str, problem: str, host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):

@@ -16,12 +16,16 @@ import pytest
 from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
     Member,
     longest_path,
+    member_path,
+    names_need_normalizing,
     read_members,
     single_top_folder,
     total_unpacked_size,
     unsafe_members,
     verify_archive,
     windows_name_problems,
+    write_normalized_zip,
+    zip_member_name,
 )
 
 TOP = "ConAktiv Server"
@@ -125,7 +129,7 @@ def test_read_zip_from_windows_tools_without_unix_modes(tmp_path):
     members = read_members(str(path))
     assert members == [
         Member("ConAktiv Server", "dir", 0, None, None),
-        Member("ConAktiv Server\\Server Database\\cert.pem", "file", 3, None, None),
+        Member("ConAktiv Server/Server Database/cert.pem", "file", 3, None, None),  # read with '/' between the parts
     ]
     assert single_top_folder(members) == TOP
     assert not unsafe_members(members)
@@ -312,11 +316,12 @@ def test_zip_with_windows_style_absolute_and_parent_names(tmp_path):
              "//server/share/x", "..\\..\\evil.txt", f"{TOP}\\..\\..\\evil.txt", f"{TOP}/../../evil.txt", "d:/data/x"]
     path = _make_zip(tmp_path / "winabs.zip", [(name, b"x") for name in names] + [(f"{TOP}/fine.txt", b"y")])
     members = read_members(path)
-    assert [member.name for member in members][:len(names)] == names  # names are reported as stored
+    # Names are reported as meant: backslashes are separators.
+    assert [member.name for member in members][:len(names)] == [name.replace("\\", "/") for name in names]
     messages = unsafe_members(members)
     assert len(messages) == len(names)
     for name, message in zip(names, messages):
-        assert f"'{name}'" in message
+        assert f"'{name.replace(chr(92), '/')}'" in message
     assert "drive letter" in messages[0] and "drive letter" in messages[1]
     assert "UNC" in messages[2] and "UNC" in messages[5]
     assert "absolute path" in messages[3] and "absolute path" in messages[4]
@@ -581,3 +586,35 @@ def test_windows_name_problems_name_each_member_windows_cannot_hold():
                         "'S/ok.TXT' and 'S/ok.txt' differ only in letter case: one would overwrite the other on Windows",
                         "'S/lpt1.log' uses the reserved device name 'lpt1.log'"]
     assert windows_name_problems([Member("S\\Server Database\\console.json", "file", 1, None, None), Member("S/CONFIG/a", "file", 1, None, None)]) == []
+
+
+# -- names as Windows tools write them ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("encoding", "backslashes"), [("cp850", True), ("cp437", True), ("utf-8", True), ("utf-8", False)])
+def test_windows_names_are_read_as_meant_and_normalized_once(tmp_path, encoding, backslashes):
+    from conaktiv_sim.package import UMLAUT_DICTIONARY, build_windows_package  # pylint: disable=import-outside-toplevel
+
+    package = str(build_windows_package(tmp_path / "w.zip", "2.0.0", encoding=encoding, backslashes=backslashes))
+    names = {member.name for member in read_members(package)}
+    assert f"ConAktiv Server/{UMLAUT_DICTIONARY}" in names and not any("\\" in name for name in names)
+    assert names_need_normalizing(package)
+    clean = str(tmp_path / "clean.zip")
+    write_normalized_zip(package, clean)
+    assert {member.name for member in read_members(clean)} == names and not names_need_normalizing(clean)
+    with zipfile.ZipFile(clean) as archive:
+        info = archive.getinfo(f"ConAktiv Server/{UMLAUT_DICTIONARY}")
+        assert info.flag_bits & 0x800 and info.create_system == 3 and (info.external_attr >> 16) == 0o100644
+        assert archive.read(info) == "1\nKundenstamm\n".encode()
+
+
+def test_utf8_names_without_the_flag_are_utf8_and_clean_archives_are_left_alone(tmp_path):
+    raw = "ConAktiv Server/Wörterbuch.dic".encode("utf-8")
+    info = zipfile.ZipInfo(raw.decode("cp437"))  # what zipfile makes of Info-ZIP's unflagged UTF-8 bytes
+    assert zip_member_name(info) == "ConAktiv Server/Wörterbuch.dic"
+    assert zip_member_name(zipfile.ZipInfo("./ConAktiv Server\\lib\\a.jar")) == "./ConAktiv Server/lib/a.jar"
+    assert member_path("./ConAktiv Server/lib/") == "ConAktiv Server/lib"
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("ConAktiv Server/version.txt", "2.0.0\n")
+    assert not names_need_normalizing(str(plain))
