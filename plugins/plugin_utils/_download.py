@@ -79,6 +79,36 @@ def _why(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or ("the server closed the connection" if isinstance(exc, EOFError) else type(exc).__name__)
 
 
+class _FTPS(ftplib.FTP_TLS):
+    """Explicit FTPS whose data connections resume the control connection's TLS session.
+
+    vsftpd (``require_ssl_reuse=YES``, its default) and other servers refuse a data connection that starts a new TLS session
+    ("522 SSL connection failed: session reuse required"): they take it as a hijacked connection. ftplib does not resume.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[t.Any, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:  # type: ignore[attr-defined]
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)  # type: ignore[union-attr]
+        return conn, size
+
+
+def ftp_steps(url_path: str) -> tuple[list[str], str]:
+    """The folders to change into, one ``CWD`` each, and the file to ``RETR`` for the path of an ftp:// URL (RFC 1738, 3.2.2).
+
+    The path is relative to the folder the login ends in, so ``ftp://host/pakete/x.zip`` is ``pakete/x.zip`` there (on a
+    server that does not lock the user into a chroot, ``/pakete`` would be a folder at the root of the disk). Each segment
+    is %-decoded on its own: ``%2F`` makes an explicitly absolute path (``ftp://host/%2Fsrv/x.zip``: ``CWD /srv``). An
+    empty first segment (``ftp://host//srv/x.zip``) changes to ``/`` first, as curl does.
+    """
+    segments = url_path.split("/")[1:] if url_path.startswith("/") else url_path.split("/")
+    if not segments or not segments[-1]:
+        raise ValueError(f"the ftp URL path {url_path!r} names no file")
+    folders = [urllib.parse.unquote(segment) for segment in segments[:-1]]
+    steps = (["/"] if folders and folders[0] == "" else []) + [folder for folder in folders if folder]
+    return steps, urllib.parse.unquote(segments[-1])
+
+
 def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, username: str | None, password: str | None,
          validate_certs: bool, ca_path: str | None, timeout: int) -> None:
     host, port = parts.hostname or "", parts.port or 21
@@ -86,7 +116,8 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
     secret = password if password is not None else (urllib.parse.unquote(parts.password) if parts.password else "")
     path = urllib.parse.unquote(parts.path)
     where = f"{'ftps' if tls else 'ftp'}://{host}:{port}"
-    client: ftplib.FTP = ftplib.FTP_TLS(context=_tls_context(validate_certs, ca_path), timeout=timeout) if tls else ftplib.FTP(timeout=timeout)
+    folders, name = ftp_steps(parts.path)
+    client: ftplib.FTP = _FTPS(context=_tls_context(validate_certs, ca_path), timeout=timeout) if tls else ftplib.FTP(timeout=timeout)
     greeted = False
     try:
         try:
@@ -103,8 +134,14 @@ def _ftp(parts: urllib.parse.SplitResult, dest: t.BinaryIO, *, tls: bool, userna
         if tls:
             client.prot_p()  # type: ignore[attr-defined]
         client.set_pasv(True)
+        for folder in folders:
+            try:
+                client.cwd(folder)
+            except ftplib.error_perm as exc:
+                raise DownloadError(f"cannot download {path} from {where}: the folder {folder!r} (relative to the login folder of "
+                                    f"{user!r}) cannot be entered: {exc}") from exc
         try:
-            client.retrbinary(f"RETR {path}", dest.write, blocksize=_CHUNK)
+            client.retrbinary(f"RETR {name}", dest.write, blocksize=_CHUNK)
         except ftplib.error_perm as exc:
             raise DownloadError(f"cannot download {path} from {where}: {exc}") from exc
     except (OSError, EOFError, ftplib.Error) as exc:

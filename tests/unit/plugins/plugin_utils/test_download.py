@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils import _download
-from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url, split_source
+from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, ftp_steps, public_url, split_source
 
 SECRET = "pw-7c1d"
 
@@ -207,6 +207,9 @@ class FakeFTP:
     def set_pasv(self, value: bool) -> None:
         self._step("set_pasv", value)
 
+    def cwd(self, folder: str) -> None:
+        self._step("cwd", folder)
+
     def retrbinary(self, command: str, callback: t.Callable[[bytes], t.Any], blocksize: int = 8192) -> None:
         self._step("retrbinary", command)
         callback(b"zipdata")
@@ -222,7 +225,7 @@ class FakeFTP:
 def fake_ftp(monkeypatch: pytest.MonkeyPatch) -> type[FakeFTP]:
     FakeFTP.instances, FakeFTP.failures = [], {}
     monkeypatch.setattr(_download.ftplib, "FTP", FakeFTP)
-    monkeypatch.setattr(_download.ftplib, "FTP_TLS", FakeFTP)
+    monkeypatch.setattr(_download, "_FTPS", FakeFTP)
     return FakeFTP
 
 
@@ -230,8 +233,25 @@ def test_ftp_logs_in_with_the_url_credentials_and_downloads_passively(tmp_path: 
     target = tmp_path / "pkg.zip"
     fetch(f"ftp://con%20aktiv:{SECRET}%40x@h:2121/pub/Con%20Aktiv.zip", str(target))
     assert target.read_bytes() == b"zipdata"
+    # RFC 1738: the path is relative to the login folder, one CWD per folder, each segment decoded on its own.
     assert fake_ftp.instances[0].log == [("connect", "h", 2121), ("login", "con aktiv", f"{SECRET}@x"), ("set_pasv", True),
-                                         ("retrbinary", "RETR /pub/Con Aktiv.zip"), ("quit",)]
+                                         ("cwd", "pub"), ("retrbinary", "RETR Con Aktiv.zip"), ("quit",)]
+
+
+@pytest.mark.parametrize(("path", "steps"), [
+    ("/x.zip", ([], "x.zip")),
+    ("/pakete/9.1/ConAktiv%209.1.zip", (["pakete", "9.1"], "ConAktiv 9.1.zip")),
+    ("/%2Fsrv%2Fftp/pakete/x.zip", (["/srv/ftp", "pakete"], "x.zip")),
+    ("//srv/x.zip", (["/", "srv"], "x.zip")),
+    ("/a%2Fb.zip", ([], "a/b.zip")),
+])
+def test_ftp_url_paths_are_relative_to_the_login_folder(path: str, steps: tuple[list[str], str]):
+    assert ftp_steps(path) == steps
+
+
+def test_an_ftp_url_without_a_file_is_refused():
+    with pytest.raises(ValueError, match="names no file"):
+        ftp_steps("/pakete/")
 
 
 def test_ftps_uses_tls_and_protects_the_data_channel(tmp_path: Path, fake_ftp: type[FakeFTP]):
