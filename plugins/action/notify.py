@@ -46,7 +46,7 @@ class ActionModule(PhaseAction):
     JOURNAL_PHASE = "mail"
     # The admin must hear of a failed update also when the host's disk is full.
     JOURNAL_BEST_EFFORT = True
-    JOURNAL_KEYS = ("message_id", "subject", "mail_error")
+    JOURNAL_KEYS = ("message_id", "subject", "mail_error", "to")
     # Nothing changes on the host: the begin is written with the done, in one round trip.
     JOURNAL_BEGIN_WITH_CHANGE = True
     LEASE_S = 600.0

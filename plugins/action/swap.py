@@ -80,7 +80,7 @@ class ActionModule(PhaseAction):
     _journal_file = ""
     _adhoc = ""
     _marker_text: str | None = None
-    JOURNAL_KEYS = ("old_path", "version", "carried_over", "not_present", "resumed", "restored_from", "failed_path", "removed")
+    JOURNAL_KEYS = ("old_path", "version", "carried_over", "not_present", "resumed", "restored_from", "failed_path", "removed", "kept")
     # The downtime is spent here: renames and a few copies.
     LEASE_S = 600.0
 
@@ -338,7 +338,9 @@ class ActionModule(PhaseAction):
                   for name in old_folders_to_remove(where.name, listing[where.parent], args["keep_old"], host.case_insensitive)]
         if self._has(host, listing[where.parent], host.name(where.temp)):
             doomed.append(where.temp)
-        result = {"changed": bool(doomed), "removed": doomed, "server_path": where.server,
+        kept = [host.join(where.parent, name) for name in old_folders(where.name, listing[where.parent], host.case_insensitive)
+                if host.join(where.parent, name) not in doomed]
+        result = {"changed": bool(doomed), "removed": doomed, "kept": kept, "server_path": where.server,
                   "diff": {"before": "".join(f"{path}\n" for path in doomed), "after": ""}}
         if self._task.check_mode or not doomed:
             return {**result, "msg": f"would remove {len(doomed)} folders" if doomed else "nothing to clean up"}

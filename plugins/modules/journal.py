@@ -222,7 +222,7 @@ todo:
   returned: state is opened or failed
   type: list
   elements: str
-  sample: ["swap", "start", "structure_update", "backup_post", "cleanup", "history", "mail"]
+  sample: ["swap", "start", "structure_update", "backup_post", "cleanup", "mail", "history"]
 reason:
   description: Why, in one sentence.
   returned: state is opened

@@ -55,6 +55,10 @@ class RunRecord:  # pylint: disable=too-many-instance-attributes
     failed_phase: str | None = None
     # The runs (ids) that worked on this update, oldest first: more than one when a run finished an interrupted one.
     runs: list[str] = field(default_factory=list)
+    # The mail to the administrators: {"sent": bool, "to": [...], "error": why not, "message_id"}; None when none is configured.
+    mail: dict | None = None
+    # Folders the run left beside the server on purpose: the previous version(s) (keep_old) and a failed version (failed_folder: keep).
+    kept: list[str] = field(default_factory=list)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -141,6 +145,12 @@ def from_dict(d: dict[str, t.Any]) -> RunRecord:
     runs = d.get("runs") or []
     if not isinstance(runs, list) or not all(isinstance(item, str) for item in runs):
         raise ValueError("'runs' must be a list of run ids")
+    mail = d.get("mail")
+    if mail is not None and not isinstance(mail, dict):
+        raise ValueError(f"'mail' must be an object, not {type(mail).__name__}")
+    kept = d.get("kept") or []
+    if not isinstance(kept, list) or not all(isinstance(item, str) for item in kept):
+        raise ValueError("'kept' must be a list of paths")
     return RunRecord(
         run_id=_text(d, "run_id"),
         host=_text(d, "host"),
@@ -155,6 +165,8 @@ def from_dict(d: dict[str, t.Any]) -> RunRecord:
         error=_text(d, "error", optional=True),
         failed_phase=_text(d, "failed_phase", optional=True),
         runs=list(runs),
+        mail=dict(mail) if mail is not None else None,
+        kept=list(kept),
     )
 
 
@@ -249,6 +261,8 @@ def summary_line(record: RunRecord) -> str:
     error = _short_error(record.error)
     if error:
         line += f": {error}"
+    if record.mail is not None and not record.mail.get("sent"):
+        line += f" (mail not sent: {_short_error(str(record.mail.get('error') or 'unknown'))})"
     return line
 
 

@@ -43,7 +43,7 @@ SCHEMA = 1
 # The update's phases in the vendor's order; an archive backup is taken after the stop instead of before it.
 FORWARD_PHASES: tuple[str, ...] = ("stage", "backup_pre", "stop", "swap", "start", "structure_update", "backup_post", "cleanup")
 ROLLBACK_PHASES: tuple[str, ...] = ("rollback_stop", "rollback_swap", "rollback_restore", "rollback_start")
-REPORT_PHASES: tuple[str, ...] = ("history", "mail")
+REPORT_PHASES: tuple[str, ...] = ("mail", "history")  # the mail first: the history records whether it went out
 ALL_PHASES: tuple[str, ...] = FORWARD_PHASES + ROLLBACK_PHASES + REPORT_PHASES
 # Phases after which the server may be down: from here on, an interrupted update is finished or rolled back.
 DOWNTIME_PHASES: frozenset[str] = frozenset({"stop", "swap", "start", "structure_update", "backup_post", "cleanup"} | set(ROLLBACK_PHASES))
@@ -550,9 +550,11 @@ def fresh_plan(request: Request) -> list[str]:
     plan += ["swap", "start", "structure_update"]
     if method != "none":
         plan.append("backup_post")
-    plan += ["cleanup", "history"]
+    plan.append("cleanup")
+    # The mail before the history: the history records whether it went out.
     if request.mail:
         plan.append("mail")
+    plan.append("history")
     return plan
 
 
@@ -613,7 +615,7 @@ def decide(journal: Journal, request: Request, facts: ServerFacts, *, lock: Lock
     7. Otherwise a new update.
     """
     from_version = facts.installed_version
-    report = ["history"] + (["mail"] if request.mail else [])
+    report = (["mail"] if request.mail else []) + ["history"]
     if not lock.free:
         return Decision("refuse", [], request.version, from_version,
                         f"another update holds the lock: {lock.holder}; wait for it to end, or if it is dead, run again with "
@@ -798,13 +800,31 @@ def history_record(chain: Chain, host: str, finished: str | None) -> RunRecord:
     for begin in open_begins.values():
         phases.append(_phase_record(begin, None, "failed", "interrupted (the controller stopped)"))
     phases.sort(key=lambda phase: phase.started)
+    mail, kept = _side_effects(events)
     ended = outcome(chain)
     if chain.abandoned:
         ended = {**ended, "outcome": "failed" if chain.failure else "interrupted"}
     return RunRecord(run_id=chain.root.run, host=host, started=str(chain.root.opened_at or (events[0]["at"] if events else "")),
                      finished=finished, from_version=chain.info.get("from_version"), to_version=chain.info.get("version"),
                      outcome=ended["outcome"], phases=phases, downtime_s=downtime(chain), backups=backups,
-                     error=ended["error"], failed_phase=ended["failed_phase"], runs=chain.run_ids)
+                     error=ended["error"], failed_phase=ended["failed_phase"], runs=chain.run_ids, mail=mail, kept=kept)
+
+
+def _side_effects(events: list[dict[str, t.Any]]) -> tuple[dict[str, t.Any] | None, list[str]]:
+    """The mail (the last attempt: sent, to whom, why not) and the folders kept on purpose, from the journal's events."""
+    mail: dict[str, t.Any] | None = None
+    kept: list[str] = []
+    for entry in events:
+        data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+        if entry.get("phase") == "mail" and entry["event"] in ("done", "failed"):
+            error = data.get("mail_error") or data.get("error") or (None if entry["event"] == "done" else "the mail phase failed")
+            mail = {"sent": not error and bool(data.get("message_id")), "to": list(data.get("to") or []), "error": error,
+                    "message_id": data.get("message_id")}
+        elif entry.get("phase") == "cleanup" and entry["event"] == "done":
+            kept = [path for path in kept if path not in (data.get("removed") or [])] + list(data.get("kept") or [])
+        elif entry.get("phase") == "rollback_swap" and entry["event"] == "done" and data.get("failed_path"):
+            kept.append(str(data["failed_path"]))
+    return mail, list(dict.fromkeys(kept))
 
 
 def _phase_record(begin: dict[str, t.Any], end: dict[str, t.Any] | None, result: str, detail: str) -> PhaseRecord:

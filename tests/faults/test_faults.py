@@ -221,6 +221,8 @@ def test_smtp_down(bench):
     mail = [entry for entry in bench.journal() if entry.get("phase") == "mail" and entry.get("event") == "done"]
     assert mail and mail[-1]["data"].get("mail_error"), "the journal must say why no mail went out"
     assert "could not" in run.output or "Connection refused" in run.output
+    (record,) = bench.history()
+    assert record["mail"]["sent"] is False and record["mail"]["error"], "and so must the history"
 
 
 # -- kill: the controller dies (every process of it), then the same update is run again ---------------------------

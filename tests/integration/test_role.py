@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import pathlib
+import socket
 
 import pytest
 
@@ -60,6 +61,8 @@ def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_pat
     assert [phase["name"] for phase in record["phases"]] == ["stage", "backup_pre", "stop", "swap", "start", "structure_update",
                                                              "backup_post", "cleanup"]
     assert record["downtime_s"] > 0 and {b["label"] for b in record["backups"]} == {"pre", "post"}
+    assert record["mail"]["sent"] is True and record["mail"]["to"] == ["admin@example.test"] and record["mail"]["error"] is None
+    assert record["kept"] == []
     (mail,) = smtp_server.wait_for_messages(1)
     assert "updated (1.0.0 -> 2.0.0)" in mail.message["Subject"]
     for secret in (site.token, ftp_server.password, smtp_auth_server.config.password):
@@ -70,6 +73,20 @@ def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_pat
     assert again.rc == 0, again.output
     assert changed_count(again) == 0, [e["task"] for e in again.results if e["result"].get("changed")]
     assert len(history(site)) == 1
+
+
+def test_the_history_records_a_mail_that_could_not_be_sent_and_the_folders_kept(tmp_path, site, sim_package):
+    with socket.socket() as probe:  # a port nothing listens on: the SMTP server is down
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    smtp = {"host": "127.0.0.1", "port": closed, "security": "none", "timeout": 5}
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"],
+                 conaktiv_update_keep_old=1, conaktiv_update_backup={"method": "none"})
+    assert run.rc == 0, run.output
+    (record,) = history(site)
+    assert record["outcome"] == "updated"
+    assert record["mail"]["sent"] is False and "Connection refused" in record["mail"]["error"], record["mail"]
+    assert record["kept"] == [str(site.root / "ConAktiv Server_old0001")] and (site.root / "ConAktiv Server_old0001").is_dir()
 
 
 def test_outside_the_window_nothing_happens(tmp_path, site, sim_package):

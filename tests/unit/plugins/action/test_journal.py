@@ -53,7 +53,7 @@ def test_a_new_update_takes_the_lock_and_records_its_plan(host, make_action):
     result = run(make_action)
     assert not result.get("failed"), result.get("msg")
     assert result["action"] == "fresh" and result["changed"] is True and result["generation"] == 1
-    assert result["todo"] == ["stage", "backup_pre", "stop", "swap", "start", "structure_update", "backup_post", "cleanup", "history", "mail"]
+    assert result["todo"] == ["stage", "backup_pre", "stop", "swap", "start", "structure_update", "backup_post", "cleanup", "mail", "history"]
     assert result["journal"] == {"path": JOURNAL, "run": result["run_id"]} and re.fullmatch(r"\d{8}T\d{6}Z-crm1-[0-9a-f]{6}", result["run_id"])
     assert host.ops("claim") == [(TICKET,)] and TICKET in host.dirs
     (opened,) = events(host)
@@ -135,7 +135,7 @@ def test_failed_records_the_reason_and_returns_the_rollback(host, make_action):
             host.append_line(JOURNAL, json.dumps({"v": 1, "run": handle["run"], "at": "2026-12-01T22:00:00+00:00", "event": event,
                                                   "phase": phase, "data": {"path": "/srv/pre.zip"} if phase == "backup_pre" else {}}))
     result = make_action(journal, {"state": "failed", "server_path": SERVER, "journal": handle, "error": "hook failed"}).run(task_vars={})
-    assert result["todo"] == ["rollback_start", "history", "mail"] and result["failed_phase"] == "hook after stop"
+    assert result["todo"] == ["rollback_start", "mail", "history"] and result["failed_phase"] == "hook after stop"
     assert [entry["event"] for entry in events(host)][-2:] == ["failed", "rollback"]
     closed = make_action(journal, {"state": "closed", "server_path": SERVER, "journal": handle}).run(task_vars={})
     assert closed["outcome"] == "failed" and closed["converged"] is False  # rollback_start has not run yet

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import summary_line
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
     JournalError, LockVerdict, Request, ServerFacts, Ticket, compactable, decide, downtime, entry_line, fresh_plan, history_record,
     lock_verdict, outcome, read_journal, records_to_write, remaining, rollback_plan, start_refusal, summary, ticket_name, tickets_in)
@@ -18,7 +19,7 @@ FREE = LockVerdict(True, 2)
 RUNNING = ServerFacts(installed_version="1.0.0", control_state="ready", structure_version="1.0.0", service_state="running")
 DOWN = ServerFacts(installed_version=None, control_state="unreachable", service_state="stopped", server_exists=False)
 REQUEST = Request(version="2.0.0", mail=True, data_path="/srv/data")
-PLAN = ["stage", "backup_pre", "stop", "swap", "start", "structure_update", "backup_post", "cleanup", "history", "mail"]
+PLAN = ["stage", "backup_pre", "stop", "swap", "start", "structure_update", "backup_post", "cleanup", "mail", "history"]
 
 
 class Writer:
@@ -167,7 +168,7 @@ def test_row_2_an_update_interrupted_after_the_stop_is_finished_with_its_own_ver
     journal = Writer().opened("r1", version="1.5.0").done("r1", "stage", "backup_pre", "stop").phase("r1", "swap", "begin", old="S_old0001").journal()
     decision = decide(journal, REQUEST, DOWN, lock=FREE)
     assert decision.action == "resume" and decision.version == "1.5.0" and decision.resumes == "r1" and decision.lock
-    assert decision.todo == ["swap", "start", "structure_update", "backup_post", "cleanup", "history", "mail"]
+    assert decision.todo == ["swap", "start", "structure_update", "backup_post", "cleanup", "mail", "history"]
     assert any("finished first; run again for 2.0.0" in warning for warning in decision.warnings)
 
 
@@ -189,21 +190,21 @@ def test_row_3_a_failed_update_is_rolled_back_with_the_data_restored_once():
                .phase("r1", "structure_update", "begin", "failed", error="structure update failed").journal())
     decision = decide(journal, REQUEST, RUNNING, lock=FREE)
     assert decision.action == "rollback" and decision.restore_from == "/srv/Backups/pre.zip"
-    assert decision.todo == ["rollback_stop", "rollback_swap", "rollback_restore", "rollback_start", "history", "mail"]
+    assert decision.todo == ["rollback_stop", "rollback_swap", "rollback_restore", "rollback_start", "mail", "history"]
     resumed = (Writer().opened("r1").done("r1", "stage", "backup_pre", "stop", "swap", "start")
                .phase("r1", "structure_update", "begin", "failed", error="boom")
                .done("r1", "rollback_stop", "rollback_swap", "rollback_restore").journal())
-    assert decide(resumed, REQUEST, DOWN, lock=FREE).todo == ["rollback_start", "history", "mail"]
+    assert decide(resumed, REQUEST, DOWN, lock=FREE).todo == ["rollback_start", "mail", "history"]
 
 
 def test_row_3_a_failure_before_the_start_does_not_restore_data():
     journal = Writer().opened("r1").done("r1", "stage", "backup_pre", "stop").phase("r1", "swap", "begin", "failed", error="in use").journal()
-    assert decide(journal, REQUEST, DOWN, lock=FREE).todo == ["rollback_swap", "rollback_start", "history", "mail"]
+    assert decide(journal, REQUEST, DOWN, lock=FREE).todo == ["rollback_swap", "rollback_start", "mail", "history"]
 
 
 def test_row_3_a_failure_during_the_drain_only_makes_sure_the_old_version_runs():
     journal = Writer().opened("r1").done("r1", "stage", "backup_pre").phase("r1", "stop", "begin", "failed", error="refused").journal()
-    assert decide(journal, REQUEST, RUNNING, lock=FREE).todo == ["rollback_start", "history", "mail"]
+    assert decide(journal, REQUEST, RUNNING, lock=FREE).todo == ["rollback_start", "mail", "history"]
 
 
 def test_row_4_a_closed_update_whose_rollback_failed_is_rolled_back_again_and_reported_anew():
@@ -211,7 +212,7 @@ def test_row_4_a_closed_update_whose_rollback_failed_is_rolled_back_again_and_re
                .phase("r1", "rollback_swap", "begin", "failed", error="still in use").phase("r1", "rollback_start", "begin", "failed", error="x")
                .done("r1", "history", "mail").event("r1", "closed", outcome="failed", converged=False).journal())
     decision = decide(journal, REQUEST, DOWN, lock=FREE)
-    assert decision.action == "rollback" and decision.todo == ["rollback_swap", "rollback_start", "history", "mail"]
+    assert decision.action == "rollback" and decision.todo == ["rollback_swap", "rollback_start", "mail", "history"]
 
 
 def test_row_5_an_update_interrupted_before_the_stop_is_left_and_a_new_one_starts():
@@ -349,6 +350,23 @@ def test_the_history_record_spans_the_runs_of_an_update_and_measures_the_downtim
     assert record.phases[3].detail.startswith("interrupted")
     assert record.downtime_s == 31.5 == downtime(journal.chain())
     assert record.backups == [{"label": "pre", "path": "/srv/Backups/pre.zip", "sha256": "ab", "size": 10}]
+
+
+def test_the_history_record_says_whether_the_mail_went_out_and_what_was_kept():
+    sent = (Writer().opened("r1").done("r1", "stage", "swap").phase("r1", "cleanup", "begin", "done", removed=["/srv/Temp_Updateordner"],
+                                                                     kept=["/srv/ConAktiv Server_old0001"])
+            .phase("r1", "mail", "begin", "done", message_id="<m1@ctl>", to=["admin@example.test"]).journal())
+    record = history_record(sent.chain(), "crm1", None)
+    assert record.mail == {"sent": True, "to": ["admin@example.test"], "error": None, "message_id": "<m1@ctl>"}
+    assert record.kept == ["/srv/ConAktiv Server_old0001"]
+    refused = (Writer().opened("r1").done("r1", "stage").phase("r1", "rollback_swap", "begin", "done", failed_path="/srv/ConAktiv Server_failed0001")
+               .phase("r1", "mail", "begin", "done", mail_error="cannot connect to smtp://mx:25: [Errno 111] Connection refused",
+                       to=["admin@example.test"]).journal())
+    record = history_record(refused.chain(), "crm1", None)
+    assert record.mail["sent"] is False and "Connection refused" in record.mail["error"]
+    assert record.kept == ["/srv/ConAktiv Server_failed0001"]
+    assert "(mail not sent: cannot connect to smtp://mx:25" in summary_line(record)
+    assert history_record(Writer().opened("r1").done("r1", "stage").journal().chain(), "crm1", None).mail is None, "no mail configured"
 
 
 def test_records_to_write_include_an_abandoned_update_once():
