@@ -353,15 +353,15 @@ def test_the_history_record_spans_the_runs_of_an_update_and_measures_the_downtim
 
 
 def test_the_history_record_says_whether_the_mail_went_out_and_what_was_kept():
-    sent = (Writer().opened("r1").done("r1", "stage", "swap").phase("r1", "cleanup", "begin", "done", removed=["/srv/Temp_Updateordner"],
-                                                                     kept=["/srv/ConAktiv Server_old0001"])
+    cleanup = {"removed": ["/srv/Temp_Updateordner"], "kept": ["/srv/ConAktiv Server_old0001"]}
+    sent = (Writer().opened("r1").done("r1", "stage", "swap").phase("r1", "cleanup", "begin", "done", **cleanup)
             .phase("r1", "mail", "begin", "done", message_id="<m1@ctl>", to=["admin@example.test"]).journal())
     record = history_record(sent.chain(), "crm1", None)
     assert record.mail == {"sent": True, "to": ["admin@example.test"], "error": None, "message_id": "<m1@ctl>"}
     assert record.kept == ["/srv/ConAktiv Server_old0001"]
+    mail = {"mail_error": "cannot connect to smtp://mx:25: [Errno 111] Connection refused", "to": ["admin@example.test"]}
     refused = (Writer().opened("r1").done("r1", "stage").phase("r1", "rollback_swap", "begin", "done", failed_path="/srv/ConAktiv Server_failed0001")
-               .phase("r1", "mail", "begin", "done", mail_error="cannot connect to smtp://mx:25: [Errno 111] Connection refused",
-                       to=["admin@example.test"]).journal())
+               .phase("r1", "mail", "begin", "done", **mail).journal())
     record = history_record(refused.chain(), "crm1", None)
     assert record.mail["sent"] is False and "Connection refused" in record.mail["error"]
     assert record.kept == ["/srv/ConAktiv Server_failed0001"]
