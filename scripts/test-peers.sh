@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The real peers the tests run against: archive tools as admins and vendors use them (Info-ZIP zip/unzip, 7-Zip, bsdtar),
-# Debian's vsftpd and nginx, and pure-ftpd. Debian packages, installed only when missing; needs root and apt-get. Services
-# that come with a package are never started by the installation (policy-rc.d): the tests start their own instances on
-# loopback and end exactly those. pure-ftpd conflicts with vsftpd as a package (both provide ftp-server): its .deb is
-# unpacked into build/peers/pure-ftpd instead of installed. Without root or apt the tests that need a peer are skipped,
-# saying which package is missing.
+# Debian's vsftpd and nginx, pure-ftpd, and libfuse2 for a case-insensitive file system (fusepy, in requirements.txt).
+# Debian packages, installed only when missing; needs root and apt-get. Services that come with a package are never
+# started by the installation (policy-rc.d): the tests start their own instances on loopback and end exactly those.
+# pure-ftpd conflicts with vsftpd as a package (both provide ftp-server): its .deb is unpacked into build/peers/pure-ftpd
+# instead. Without root or apt the tests that need a peer are skipped, saying which package is missing.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 declare -A wanted=([zip]=zip [unzip]=unzip [7zz]=7zip [bsdtar]=libarchive-tools [vsftpd]=vsftpd [nginx]=nginx)
@@ -12,6 +12,8 @@ missing=()
 for command in "${!wanted[@]}"; do
   command -v "$command" >/dev/null 2>&1 || [ -x "/usr/sbin/$command" ] || missing+=("${wanted[$command]}")
 done
+# libfuse2 for fusepy: the case-insensitive file system of the tests (tests/fixtures/testservers/casefs.py).
+ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2' || missing+=(libfuse2)
 pure="$root/build/peers/pure-ftpd"
 if [ "${#missing[@]}" -eq 0 ] && [ -x "$pure/usr/sbin/pure-ftpd" ]; then
   echo "test-peers: ${!wanted[*]} and pure-ftpd are present"

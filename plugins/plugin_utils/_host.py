@@ -98,6 +98,8 @@ class Survey:
     stats: dict[str, PathStat] = dataclasses.field(default_factory=dict)
     #: For ``room=(parent, server)``: free bytes on the volume of ``parent``, and whether ``server`` is on that volume too.
     room: tuple[int, bool] | None = None
+    #: Whether the volume of the first folder listed ignores letter case (None: not found out; adapters that know it always).
+    case_insensitive: bool | None = None
     #: (folder, name prefix) -> {name: mtime} of the entries with that prefix.
     mtimes: dict[tuple[str, str], dict[str, float]] = dataclasses.field(default_factory=dict)
     #: The host's clock (seconds since the epoch), when the adapter read it.

@@ -87,6 +87,9 @@ class PosixHost(Host):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
             raise ModuleFailed("ansible.builtin.command", f"looking at the host failed: {detail or 'exit code ' + str(result.get('rc'))}", result)
         found = read_survey(str(result.get("stdout") or ""), list(dirs), list(files), list(stats), space, list(mtimes))
+        if found.case_insensitive is not None:
+            # From here on this run's names compare as the volume does (macOS' APFS, a case-insensitive share).
+            self.case_insensitive = found.case_insensitive
         if room:
             parent, server = room
             if parent not in found.space:
@@ -333,10 +336,23 @@ SURVEY_SCRIPT = r"""
 b64() { base64 | tr -d '\n'; }
 mtime() { stat -c %Y -- "$1" 2>/dev/null || stat -f %m -- "$1" 2>/dev/null || echo 0; }
 count=$1; shift; i=0
+[ "$count" -gt 0 ] && probe=$1 || probe=
 while [ "$i" -lt "$count" ]; do
   if [ -d "$1" ]; then printf 'L %s ' "$i"; (cd -- "$1" && find . -mindepth 1 -maxdepth 1 -print0) | b64; echo; else echo "L $i -"; fi
   shift; i=$((i + 1))
 done
+# Whether the first folder's volume ignores letter case: an entry of it found again under its name in swapped case.
+if [ -n "$probe" ] && [ -d "$probe" ]; then
+  c=-
+  for entry in "$probe"/*; do
+    name=${entry##*/}
+    swapped=$(printf '%s' "$name" | tr 'a-zA-Z' 'A-Za-z')
+    [ "$swapped" = "$name" ] && continue
+    if [ -e "$probe/$swapped" ] && [ "$entry" -ef "$probe/$swapped" ]; then c=1; else c=0; fi
+    break
+  done
+  echo "C $c"
+fi
 count=$1; shift; i=0
 while [ "$i" -lt "$count" ]; do
   if [ -f "$1" ]; then printf 'F %s ' "$i"; b64 < "$1"; echo; else echo "F $i -"; fi
@@ -480,6 +496,9 @@ def read_survey(stdout: str, dirs: list[str], files: list[str], stats: list[str]
             continue
         if kind == "R":
             found.exit_code = int(index_text) if index_text.isdigit() else None
+            continue
+        if kind == "C":
+            found.case_insensitive = {"1": True, "0": False}.get(index_text)
             continue
         if not index_text.isdigit():
             continue

@@ -261,6 +261,14 @@ def test_the_survey_reads_folders_files_links_space_tickets_and_the_clock_in_one
     ticket_age = datetime.datetime.now().timestamp() - seen.mtimes[mtimes[0]]["conaktiv-update-lock.000007"]
     assert 0 <= ticket_age < 60 and seen.now is not None and abs(seen.now - datetime.datetime.now().timestamp()) < 60
     assert seen.exit_code == 3, "the status command's exit code (an LSB 'not running')"
+    assert seen.case_insensitive is False, "this volume tells ConAktiv Server from cONaKTIV sERVER"
+
+
+def test_the_case_probe_says_nothing_without_a_name_that_has_letters(tmp_path):
+    (tmp_path / "1.0").mkdir()
+    done = run(["sh", "-c", SURVEY_SCRIPT, "survey", "1", str(tmp_path), "0", "0", "0", "0"])
+    assert done.returncode == 0, done.stderr
+    assert read_survey(done.stdout, [str(tmp_path)], [], [], [], []).case_insensitive is None
 
 
 # -- commit ----------------------------------------------------------------------------------------------
