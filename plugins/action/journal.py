@@ -17,9 +17,11 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._history import la
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Survey, Write
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
     FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, TICKET_PREFIX, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable,
-    decide, entry_line, downtime, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan, summary, ticket_name,
-    tickets_in, utc_now)
+    decide, entry_line, downtime, history_record, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan,
+    summary, ticket_name, tickets_in, utc_now)
+from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders, old_folders_to_remove
+from ansible_collections.conaktiv.server.plugins.plugin_utils._report import failure_report
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -52,6 +54,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "preserve_extra": {"type": "list", "elements": "str", "default": []},
     "structure_log": {"type": "str", "default": ""},
     "error": {"type": "str", "default": ""},
+    "log_tail": {"type": "list", "elements": "str", "default": []},
+    "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
     "purpose": {"type": "str", "choices": ["update", "rollback"], "default": "update"},
     "old_folder": {"type": "str"},
 }
@@ -84,7 +88,7 @@ class ActionModule(PhaseAction):
         journal = RunJournal(host, handle["path"], handle["run"])
         if args["state"] == "failed":
             return self._failed(journal, args)
-        return self._close(host, where, journal)
+        return self._close(host, where, journal, args["language"])
 
     # -- opened -----------------------------------------------------------------------------------
     def _open(self, host: Host, where: Layout, path: str, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -240,9 +244,11 @@ class ActionModule(PhaseAction):
         error = args["error"] or "unknown error"
         warnings = []
         if chain.failure is None and not self._task.check_mode:
-            line = entry_line(journal.run, "failed", at=utc_now(), phase=_failing_phase(chain), data={"error": error[:2000]})
+            # The server's last log lines (a failed structure update) go with the error, one line each, for the failure report.
+            failed = {"error": error[:2000], **({"log_tail": [line[:500] for line in args["log_tail"][-20:]]} if args["log_tail"] else {})}
+            line = entry_line(journal.run, "failed", at=utc_now(), phase=_failing_phase(chain), data=failed)
             try:
-                journal.write("failed", phase=_failing_phase(chain), data={"error": error[:2000]})
+                journal.write("failed", phase=_failing_phase(chain), data=failed)
             except ModuleFailed as exc:
                 # A full disk, say: the rollback must still happen; it is decided from what the journal would hold.
                 warnings.append(f"the failure could not be recorded in the run journal: {exc}")
@@ -260,7 +266,7 @@ class ActionModule(PhaseAction):
                 "warnings": warnings, "msg": f"rolling back: {', '.join(plan) or 'nothing was changed on the server'}"}
 
     # -- closed -----------------------------------------------------------------------------------
-    def _close(self, host: Host, where: Layout, journal: RunJournal) -> dict[str, t.Any]:
+    def _close(self, host: Host, where: Layout, journal: RunJournal, language: str) -> dict[str, t.Any]:
         """The outcome, from the journal; the lock is released."""
         state = journal.read()
         chain = state.chain(journal.run)
@@ -268,7 +274,8 @@ class ActionModule(PhaseAction):
             raise PhaseFailed(f"the run {journal.run} is not in the run journal {journal.path}")
         ended = outcome(chain)
         result = {"changed": True, **ended, "run_id": journal.run, "runs": chain.run_ids, "downtime_s": downtime(chain),
-                  "from_version": chain.info.get("from_version"), "to_version": chain.info.get("version")}
+                  "from_version": chain.info.get("from_version"), "to_version": chain.info.get("version"), **_aftermath(chain, ended)}
+        result["report"] = failure_report(result, language)
         if self._task.check_mode:
             return {**result, "msg": f"would close the run with outcome {ended['outcome']}"}
         ticket = chain.last.info.get("ticket")
@@ -282,6 +289,31 @@ class ActionModule(PhaseAction):
             if release:
                 host.commit(release)
         return {**result, "msg": f"{ended['outcome']}" + (f": {ended['error']}" if ended.get("error") else "")}
+
+
+def _aftermath(chain: Chain, ended: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What the run left: the version running now and whether it answers, the data restored (from which backup), the
+    backups, the folders kept, the mail, the server's last log lines of a failure - from the journal alone."""
+    phases = chain.phases()
+    record = history_record(chain, "", None)
+
+    def done(name: str) -> bool:
+        return name in phases and phases[name].status == "done"
+
+    outcome_name = ended.get("outcome")
+    if outcome_name in ("updated", "up_to_date"):
+        running, answers = chain.info.get("version"), True
+    elif done("rollback_start") or (outcome_name == "rolled_back" and "start" not in phases):
+        running, answers = chain.info.get("from_version"), True
+    else:
+        running, answers = None, False
+    restore = phases.get("rollback_restore")
+    tail = next((entry["data"].get("log_tail") for entry in reversed(chain.events())
+                 if entry["event"] == "failed" and isinstance(entry.get("data"), dict) and entry["data"].get("log_tail")), None)
+    return {"running_version": running, "answers": answers,
+            "restored_from": restore.data.get("path") if restore is not None and restore.status == "done" else None,
+            "data_touched": "start" in phases, "backups": record.backups, "kept": record.kept, "mail": record.mail,
+            "log_tail": list(tail or [])}
 
 
 def _process_start(pid: int) -> str | None:

@@ -8,6 +8,7 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, summary_line, to_dict
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import history_record, iso, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import (
     DEFAULT_BODY, DEFAULT_SUBJECT, MailError, compose, mail_values, render, send)
@@ -32,6 +33,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "record": {"type": "dict"},
     **JOURNAL_OPTION,
     "history": {"type": "list", "elements": "dict", "default": []},
+    "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
     "subject": {"type": "str", "default": DEFAULT_SUBJECT},
     "body": {"type": "str", "default": DEFAULT_BODY},
     "fail_on_error": {"type": "bool", "default": True},
@@ -62,7 +64,7 @@ class ActionModule(PhaseAction):
                 history_lines.append(summary_line(from_dict(item)))
             except (KeyError, TypeError, ValueError):
                 continue
-        values = mail_values(str(task_vars.get("inventory_hostname", "")), record, history_lines)
+        values = mail_values(str(task_vars.get("inventory_hostname", "")), record, history_lines, args["language"])
         subject, body = render(args["subject"], values), render(args["body"], values)
         result: dict[str, t.Any] = {"subject": subject, "to": args["to"], "update_outcome": values["outcome"]}
         if self._task.check_mode:

@@ -11,6 +11,8 @@ from ansible.utils.display import Display
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control, ControlAuthError, ControlError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import (
+    DEFAULT_STOP_MESSAGE, LANGUAGES, duration, in_minutes, minutes_until, people, text)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import start_refusal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -20,8 +22,6 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._text import forma
 
 display = Display()
 
-DEFAULT_MESSAGE = ("The ConAktiv server will be stopped in {minutes} minutes for an update to version {version}. "
-                   "Please save your work and log off.")
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     **CONTROL_OPTION,
@@ -32,7 +32,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "pid_file": {"type": "str"},
     "wait_for_logoff": {"type": "bool", "default": True},
     "max_wait": {"type": "int", "default": 900},
-    "message": {"type": "str", "default": DEFAULT_MESSAGE},
+    "message": {"type": "str"},
+    "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
     "version": {"type": "str", "default": "(new)"},
     "reminder_interval": {"type": "int", "default": 300},
     "poll_interval": {"type": "int", "default": 5},
@@ -58,7 +59,8 @@ class ActionModule(PhaseAction):
         if settings["manager"] == "none":
             raise PhaseFailed("service.manager is 'none': set a Windows service, a systemd unit or start/stop commands")
         # A bad template must fail before anything happens, also under --check and without a control interface.
-        render_message(args["message"], minutes=0, version=args["version"])
+        args["message"] = args.get("message") or DEFAULT_STOP_MESSAGE[args["language"]]
+        render_message(args["message"], minutes=0, in_minutes=in_minutes(0, args["language"]), version=args["version"])
         control = Control(host, args.get("control"))
         before = service_state(host, settings)
         if before == "absent":
@@ -94,49 +96,63 @@ class ActionModule(PhaseAction):
 
     # -- drain ------------------------------------------------------------------------------------
     def _drain(self, host: Host, control: Control, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Announce the stop and wait until every user logged off or the maximum wait passed."""
+        """Announce the stop and wait until every user logged off or the maximum wait passed.
+
+        The wait is reported at the default verbosity (AWX shows no more): when it starts, at each reminder and when it ends.
+        """
         max_wait, started = max(0, args["max_wait"]), time.monotonic()
         deadline = started + max_wait
         users = self._sessions(host, control, args)
         messages: list[str] = []
+        language, name = args["language"], str(task_vars.get("inventory_hostname", ""))
+        limit = duration(max_wait, language)
         # Nobody logged on (the control interface says so): nobody to tell, only the server's console.
         self._announce(host, control if users != [] else Control(host, None), args, max_wait, messages)
-        if not args["wait_for_logoff"] or users == []:
+        if not args["wait_for_logoff"] or users == [] or max_wait == 0:
             return {"drain": {"waited_s": 0.0, "remaining_users": users or [], "messages": messages}}
+        self.say(text("drain_start", language, host=name, users=people(users, language), limit=limit,
+                      have="hat" if len(users) == 1 else "haben") if users else text("drain_unknown", language, host=name, limit=limit))
         next_reminder = started + max(1, args["reminder_interval"])
         # None: the sessions cannot be queried, so the whole maximum wait is given, as the vendor's updater does.
         while (users is None or users) and time.monotonic() < deadline:
             left = deadline - time.monotonic()
-            who = f"{len(users)} users still logged in ({', '.join(users[:5])}{', …' if len(users) > 5 else ''})" if users \
-                else "logged-in users unknown"
-            self.progress(f"{who} — {format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
+            self.progress(f"{people(users, 'en') if users else 'logged-in users unknown'} - "
+                          f"{format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
             if time.monotonic() >= next_reminder:
                 self._announce(host, control, args, left, messages)
                 next_reminder += max(1, args["reminder_interval"])
+                if users:
+                    self.say(text("drain_reminder", language, host=name, users=people(users, language), left=duration(left, language)))
             time.sleep(min(max(1, args["poll_interval"]), max(0.0, left)))
             users = self._sessions(host, control, args)
-        return {"drain": {"waited_s": round(time.monotonic() - started, 1), "remaining_users": users or [], "messages": messages,
-                          "timed_out": users is None or bool(users)}}
+        waited = time.monotonic() - started
+        timed_out = users is None or bool(users)
+        if timed_out:
+            self.say(text("drain_timeout", language, host=name, limit=limit, users=people(users, language) if users else "?"))
+        else:
+            self.say(text("drain_done", language, host=name, waited=duration(waited, language)))
+        return {"drain": {"waited_s": round(waited, 1), "remaining_users": users or [], "messages": messages, "timed_out": timed_out}}
 
     @staticmethod
     def _announce(host: Host, control: Control, args: dict[str, t.Any], seconds_left: float, sent: list[str]) -> None:
         """Show the stop message on the server console (where there is one) and on every client; record what went out."""
-        text = render_message(args["message"], minutes=max(0, round(seconds_left / 60)), version=args["version"])
-        shown = host.message_console(text)
+        message = render_message(args["message"], minutes=minutes_until(seconds_left), in_minutes=in_minutes(seconds_left, args["language"]),
+                                 version=args["version"])
+        shown = host.message_console(message)
         if not control.enabled:
             if shown:
-                sent.append(text)
+                sent.append(message)
             return
         try:
-            control.message(text)
+            control.message(message)
         except ControlAuthError:
             raise
         except ControlError as exc:
             # Not being able to tell the users must not block the update; the drain still waits for them.
             display.warning(f"conaktiv.server.service: the stop message could not be sent: {exc}")
-            sent.append(f"(not sent) {text}")
+            sent.append(f"(not sent) {message}")
             return
-        sent.append(text)
+        sent.append(message)
 
     @staticmethod
     def _sessions(host: Host, control: Control, args: dict[str, t.Any]) -> list[str] | None:

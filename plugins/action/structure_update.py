@@ -10,6 +10,7 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES, duration, text
 from ansible_collections.conaktiv.server.plugins.plugin_utils._log_tail import LogFollower
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -30,7 +31,10 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "failure_pattern": {"type": "str", "default": r"structure update .* -> {version} (failed|aborted)"},
     "start_pattern": {"type": "str", "default": r"structure update .* -> {version} started"},
     "log_lines": {"type": "int", "default": 20},
+    "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
 }
+# Seconds between two progress lines at the default verbosity while the structure update runs.
+SAY_EVERY_S = 300
 
 
 class ActionModule(PhaseAction):
@@ -57,6 +61,7 @@ class ActionModule(PhaseAction):
         last_seen = time.monotonic()
         delay = 0.5
         stale_lines: int | None = None
+        language, name, said = args["language"], str(task_vars.get("inventory_hostname", "")), False
         while True:
             seen = self._observe(host, control, args, patterns, log, stale_lines)
             if stale_lines is None:
@@ -66,8 +71,18 @@ class ActionModule(PhaseAction):
                 seen.update(outcome="failed", state="failed",
                             error=f"{seen['stale_error']} (no new attempt started within {args['unreachable_grace']} s)")
             if seen["outcome"] == "finished":
+                if said:
+                    self.say(text("migration_done", language, host=name, waited=duration(time.monotonic() - started, language), version=args["version"]))
                 return {"changed": False, "duration_s": round(time.monotonic() - started, 1), "msg": f"version {args['version']} is ready",
                         **self._public(seen)}
+            if not said:
+                # Only a structure update that did not end at the first look is reported: a quick one needs no line.
+                self.say(text("migration_start", language, host=name, version=args["version"], limit=duration(args["timeout"], language)))
+                said, last_said = True, time.monotonic()
+            elif time.monotonic() - last_said >= SAY_EVERY_S:
+                self.say(text("migration_progress", language, host=name, waited=duration(time.monotonic() - started, language),
+                              state=seen.get("state")))
+                last_said = time.monotonic()
             if seen["outcome"] == "failed":
                 raise PhaseFailed(f"the structure update to {args['version']} failed: {seen.get('error') or 'see log_tail'}", **self._public(seen))
             if seen["outcome"] != "unreachable":

@@ -152,6 +152,16 @@ options:
     description: With O(state=failed), the reason of the failure.
     type: str
     default: ""
+  log_tail:
+    description: With O(state=failed), the server's last log lines (of a failed structure update), recorded for the failure report.
+    type: list
+    elements: str
+    default: []
+  language:
+    description: With O(state=closed), the language of RV(report).
+    type: str
+    choices: [de, en]
+    default: de
 attributes:
   action:
     support: full
@@ -345,6 +355,48 @@ to_version:
   description: The version the update was for.
   returned: state is closed
   type: str
+running_version:
+  description: The version that runs now (the new one, or the previous one after a rollback); null when that is not known.
+  returned: state is closed
+  type: str
+answers:
+  description: Whether that version answered after its start.
+  returned: state is closed
+  type: bool
+restored_from:
+  description: The backup the data was restored from by the rollback, or null.
+  returned: state is closed
+  type: str
+data_touched:
+  description: Whether the new version was started (and so may have changed the data).
+  returned: state is closed
+  type: bool
+backups:
+  description: The backups of the update (label, path, sha256, size).
+  returned: state is closed
+  type: list
+  elements: dict
+kept:
+  description: Folders left beside the server on purpose (previous versions kept, a failed version kept).
+  returned: state is closed
+  type: list
+  elements: str
+mail:
+  description: The mail to the administrators (sent, to, error, message_id), or null when none is configured.
+  returned: state is closed
+  type: dict
+log_tail:
+  description: The server's last log lines recorded with the failure.
+  returned: state is closed
+  type: list
+  elements: str
+report:
+  description:
+    - The failure block, one line per element, in O(language) - what failed and why, the log lines, what runs now, the data,
+      the folders, the next step; empty when the update did not fail.
+  returned: state is closed
+  type: list
+  elements: str
 unfinished:
   description: With O(state=read), whether the newest update is unfinished.
   returned: state is read

@@ -95,9 +95,17 @@ options:
   subject:
     description:
       - The subject template. Fields C({host}), C({outcome}), C({from_version}), C({to_version}), C({downtime}),
-        C({failed_phase}), C({error}), C({phases}), C({history}) and C({run_id}); write a literal brace as C({{) or C(}}).
+        C({failed_phase}), C({error}), C({phases}), C({history}), C({run_id}) and C({marker}) - V([ZURÜCKGEROLLT] ),
+        V([FEHLGESCHLAGEN] ), V([UNTERBROCHEN] ) (in English V([ROLLED BACK] ), ...) for an update that did not succeed, empty
+        otherwise; write a literal brace as C({{) or C(}}).
     type: str
-    default: "ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
+    default: "{marker}ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
+  language:
+    description:
+      - The language of C({marker}).
+    type: str
+    choices: [de, en]
+    default: de
   body:
     description:
       - The body template, with the same fields as O(subject). The default lists outcome, versions, downtime, failed

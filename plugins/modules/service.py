@@ -78,10 +78,19 @@ options:
   message:
     description:
       - The message shown on the server and on all ConAktiv clients before the stop (needs O(control)).
-      - C({minutes}) is replaced by the minutes left until the stop, C({version}) by O(version). Any other field in
-        braces fails the task before anything happens, also in check mode; write a literal brace as C({{) or C(}}).
+      - C({in_minutes}) is replaced by when the stop comes, with its plural ("in 15 Minuten", "in einer Minute", "in wenigen
+        Sekunden"; in English "in 15 minutes", "in 1 minute", "in a few seconds"), C({minutes}) by the bare number of
+        minutes left (rounded up), C({version}) by O(version). Any other field in braces fails the task before anything
+        happens, also in check mode; write a literal brace as C({{) or C(}}).
+      - Without it, the message in O(language) - German "Der ConAktiv-Server wird {in_minutes} für das Update auf Version
+        {version} beendet. Bitte speichern Sie Ihre Arbeit und melden Sie sich ab."
     type: str
-    default: "The ConAktiv server will be stopped in {minutes} minutes for an update to version {version}. Please save your work and log off."
+  language:
+    description:
+      - The language of the default O(message) and of the progress lines shown while users log off.
+    type: str
+    choices: [de, en]
+    default: de
   version:
     description:
       - The version named in O(message).

@@ -89,6 +89,13 @@ options:
       - How many of the last lines of O(log_file) to return in RV(log_tail).
     type: int
     default: 20
+  language:
+    description:
+      - The language of the progress lines shown while the structure update runs (when it starts, every 5 minutes, when
+        it ends).
+    type: str
+    choices: [de, en]
+    default: de
 attributes:
   action:
     support: full

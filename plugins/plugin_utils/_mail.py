@@ -10,9 +10,10 @@ import smtplib
 import ssl
 import typing as t
 
+from ._report import MARKERS
 from ._text import format_duration, render_message
 
-DEFAULT_SUBJECT = "ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
+DEFAULT_SUBJECT = "{marker}ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
 DEFAULT_BODY = """ConAktiv server update on {host}
 
 Outcome:      {outcome}
@@ -33,8 +34,9 @@ class MailError(ValueError):
     """The mail could not be sent; the message names server and reason, never the password."""
 
 
-def mail_values(host: str, record: dict[str, t.Any], history_lines: list[str]) -> dict[str, str]:
-    """The fields the subject and body templates can use."""
+def mail_values(host: str, record: dict[str, t.Any], history_lines: list[str], language: str = "de") -> dict[str, str]:
+    """The fields the subject and body templates can use; ``marker`` ("[ZURÜCKGEROLLT] ", "[FAILED] ", empty on success) makes
+    an update that did not succeed stand out in the inbox."""
     phases = record.get("phases") or []
     phase_lines = [f"  {p.get('name', '?'):<18} {p.get('outcome', '?'):<8} {format_duration(float(p.get('duration_s') or 0)):>10}"
                    + (f"  {p['detail']}" if p.get("detail") else "") for p in phases]
@@ -50,6 +52,7 @@ def mail_values(host: str, record: dict[str, t.Any], history_lines: list[str]) -
         "phases": "\n".join(phase_lines) or "  (none)",
         "history": "\n".join(f"  {line}" for line in history_lines) or "  (none)",
         "run_id": str(record.get("run_id") or ""),
+        "marker": f"[{MARKERS[language][record.get('outcome')]}] " if record.get("outcome") in MARKERS[language] else "",
     }
 
 

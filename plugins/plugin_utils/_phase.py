@@ -138,7 +138,7 @@ class PhaseAction(ActionBase):
         except (AnsibleActionFail, ModuleFailed, ControlError, ValueError, CheckModeViolation) as exc:
             result.update(failed=True, msg=str(getattr(exc, "message", "") or exc))
             result.update(getattr(exc, "result_extra", None) or {})
-            self._journal_failed(scrub(result["msg"], secrets))
+            self._journal_failed(scrub(result["msg"], secrets), scrub(result.get("log_tail") or [], secrets))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         result["remote_calls"] = len(runner.calls)
@@ -157,6 +157,11 @@ class PhaseAction(ActionBase):
     def progress(self, message: str, task_vars: dict[str, t.Any]) -> None:
         """Show progress on the controller (visible with -v)."""
         display.v(f"{self._task.action}: {message}", host=str(task_vars.get("inventory_hostname", "")))
+
+    @staticmethod
+    def say(message: str) -> None:
+        """A line for the operator at the default verbosity (what AWX shows while a long wait goes on)."""
+        display.display(message)
 
     # -- the run journal ---------------------------------------------------------------------------
     def _journal_open(self, host: Host, args: dict[str, t.Any], secrets: list[str]) -> None:
@@ -240,13 +245,17 @@ class PhaseAction(ActionBase):
             display.warning(f"{self._task.action}: the run journal could not be written ({exc}); going on without it")
             self.journal = None
 
-    def _journal_failed(self, message: str) -> None:
-        """Record the failure (after a begin still waiting); a journal that cannot be written must not hide the failure itself."""
+    def _journal_failed(self, message: str, log_tail: list[str] | None = None) -> None:
+        """Record the failure (after a begin still waiting), with the server's last log lines when the phase read them; a
+        journal that cannot be written must not hide the failure itself."""
         if self.journal is None:
             return
         lines, self._pending = list(self._pending), ()
+        data: dict[str, t.Any] = {"error": message[:2000]}
+        if log_tail:
+            data["log_tail"] = [str(line)[:500] for line in log_tail[-20:]]
         try:
-            self.journal.append(lines + [self.journal.line("failed", phase=self.journal_phase, data={"error": message[:2000]})])
+            self.journal.append(lines + [self.journal.line("failed", phase=self.journal_phase, data=data)])
         except (HostUnreachable, ModuleFailed, AnsibleActionFail) as exc:
             display.warning(f"{self._task.action}: the failure could not be recorded in the run journal: {exc}")
 

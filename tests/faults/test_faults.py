@@ -69,7 +69,7 @@ FAULTS = [
                                              settings={"conaktiv_update_checksum": "sha256:" + "0" * 64}), representative=True),
     row("pre_backup_fails", "stop", Fault(V1, "failed", "backup_pre", "simulated backup failure", {"backup_fail": {"versions": [V1]}})),
     row("linger_after_stop", "stop", Fault(V2, "updated", faults={"linger_after_stop": {"seconds": 3}})),
-    row("fail_start", "new version", Fault(V1, "rolled_back", "start", "failed in phase start", {"fail_start": {"versions": [V2]}}),
+    row("fail_start", "new version", Fault(V1, "rolled_back", "start", "ZURÜCKGEROLLT (Phase start)", {"fail_start": {"versions": [V2]}}),
         representative=True),
     row("structure_update_fails", "new version", Fault(V1, "rolled_back", "structure_update", "simulated structure update failure",
                                                        {"structure_update_fail": {"versions": [V2]}})),
@@ -105,7 +105,7 @@ def test_download_cut(make_bench, tmp_path):
         bench = make_bench(size_mb=1, ftp=cutting)
         run = bench.update()
         assert run.rc != 0
-        assert_safe(bench.verdict(version=V1, outcome="failed", failed_phase="stage", error="failed in phase stage"))
+        assert_safe(bench.verdict(version=V1, outcome="failed", failed_phase="stage", error="FEHLGESCHLAGEN (Phase stage)"))
         assert "426" in run.output or "aborted" in run.output
 
 

@@ -17,9 +17,9 @@ PRESERVED_ITEMS = ("Server Database/Preferences", "Server Database/cert.pem", "S
 PRESERVED = [f"ConAktiv Server/{item}" for item in PRESERVED_ITEMS]
 
 
-def update(tmp_path: pathlib.Path, site, package, name: str = "run", extra_args=(), **extra):
+def update(tmp_path: pathlib.Path, site, package, name: str = "run", extra_args=(), env_extra=None, **extra):
     inventory = write_inventory(tmp_path / f"{name}-inventory.yml", {"localhost": role_vars(site, package, **extra)})
-    return run_playbook(UPDATE, tmp_path / f"{name}-results.jsonl", inventory=inventory, extra_args=extra_args)
+    return run_playbook(UPDATE, tmp_path / f"{name}-results.jsonl", inventory=inventory, extra_args=extra_args, env_extra=env_extra)
 
 
 def history(site) -> list[dict]:
@@ -89,6 +89,18 @@ def test_the_history_records_a_mail_that_could_not_be_sent_and_the_folders_kept(
     assert record["kept"] == [str(site.root / "ConAktiv Server_old0001")] and (site.root / "ConAktiv Server_old0001").is_dir()
 
 
+def test_the_result_is_a_fact_for_later_plays_and_an_artifact_for_awx(tmp_path, site, sim_package):
+    run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_backup={"method": "none"},
+                 env_extra={"ANSIBLE_SHOW_CUSTOM_STATS": "true"})
+    assert run.rc == 0, run.output
+    result = run.task("conaktiv.server.conaktiv_update : Keep the result of this host for later plays and hooks")["ansible_facts"]["conaktiv_update_result"]
+    assert result["outcome"] == "updated" and result["from_version"] == "1.0.0" and result["to_version"] == "2.0.0"
+    assert result["running_version"] == "2.0.0" and result["answers"] is True and result["run_id"] and result["downtime_s"] > 0
+    # ansible-playbook prints what set_stats collected (AWX keeps it as the job's artifact_data).
+    stats = run.output[run.output.index("CUSTOM STATS"):]
+    assert '"conaktiv_update"' in stats and '"localhost"' in stats and '"outcome": "updated"' in stats
+
+
 def test_outside_the_window_nothing_happens(tmp_path, site, sim_package):
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
     run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_force=False, conaktiv_update_start_date=tomorrow,
@@ -129,7 +141,8 @@ def test_a_failed_new_version_is_rolled_back_with_data_restored(tmp_path, site, 
     smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
     run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"])
     assert run.rc != 0
-    assert f"failed in phase {phase}" in run.output
+    assert f"ZURÜCKGEROLLT (Phase {phase})" in run.output
+    assert "Jetzt läuft: Version 1.0.0, antwortet" in run.output and "Nächster Schritt:" in run.output
     status = site.server_status()
     assert status["version"] == "1.0.0" and status["state"] == "ready" and status["structure_version"] == "1.0.0"
     assert site.snapshot(["ConAktiv Server/Server Database"]) == before
@@ -137,7 +150,7 @@ def test_a_failed_new_version_is_rolled_back_with_data_restored(tmp_path, site, 
     assert record["outcome"] == "rolled_back" and record["failed_phase"] == phase and record["error"]
     assert "rollback_start" in [p["name"] for p in record["phases"]]
     (mail,) = smtp_server.wait_for_messages(1)
-    assert "rolled_back" in mail.message["Subject"]
+    assert mail.message["Subject"].startswith("[ZURÜCKGEROLLT] ") and "rolled_back" in mail.message["Subject"]
     records_now = {k: v for k, v in site.snapshot([site.data_dir.name]).items() if "/records/" in k}
     assert records_now == {k: v for k, v in data_before.items() if "/records/" in k}, "the user data must be back as before"
 
@@ -173,10 +186,10 @@ def test_a_failure_before_the_stop_leaves_the_server_running_and_is_reported(tmp
                  conaktiv_update_smtp=smtp, conaktiv_update_admin_email=["admin@example.test"],
                  conaktiv_update_before_stage_tasks_file=str(hook))
     assert run.rc != 0
-    assert "failed in phase stage: checksum mismatch" in run.output
+    assert "FEHLGESCHLAGEN (Phase stage)" in run.output and "Grund: checksum mismatch" in run.output
     assert marker.exists(), "the before-stage hook must have run"
     status = site.server_status()
     assert status["version"] == "1.0.0" and status["state"] == "ready"
     (record,) = history(site)
     assert record["outcome"] == "failed" and record["failed_phase"] == "stage" and record["downtime_s"] is None
-    assert "failed (1.0.0 -> 2.0.0)" in smtp_server.wait_for_messages(1)[0].message["Subject"]
+    assert smtp_server.wait_for_messages(1)[0].message["Subject"].startswith("[FEHLGESCHLAGEN] ConAktiv update on localhost: failed (1.0.0 -> 2.0.0)")

@@ -255,3 +255,16 @@ def test_unknown_service_state_fails_instead_of_guessing(tmp_path, sim_site):
     run = run_tasks(tmp_path / "play", [{"name": STOP, "conaktiv.server.service": args}])
     assert run.rc != 0
     assert "cannot tell whether the server runs" in run.task(STOP)["msg"]
+
+
+def test_the_wait_for_users_is_shown_at_the_default_verbosity_in_german(tmp_path, sim_site):
+    sim_site.start()
+    sim_site.login("anna", logoff_after=2)
+    task = service_task(sim_site, "stopped", max_wait=60, version="2.0.0")
+    run = run_tasks(tmp_path / "play", [task])  # no -v: what AWX shows by default
+    assert run.rc == 0, run.output
+    assert "localhost: Warte, bis sich 1 Benutzer (anna) abgemeldet hat (höchstens 1 Minute)." in run.output
+    assert "localhost: Alle Benutzer haben sich nach" in run.output
+    text = sim_site.messages()[0]["text"]
+    assert text == ("Der ConAktiv-Server wird in einer Minute für das Update auf Version 2.0.0 beendet. "
+                    "Bitte speichern Sie Ihre Arbeit und melden Sie sich ab.")

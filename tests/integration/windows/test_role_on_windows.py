@@ -75,7 +75,7 @@ def test_a_failed_start_is_rolled_back_to_the_old_version_with_the_data_intact(w
     preserved = site.preserved()
     site.service.fail_start_versions = {"2.0.0"}
     run = win.update(win.package())
-    assert run.rc != 0 and "(outcome: rolled_back)" in run.output
+    assert run.rc != 0 and "ZURÜCKGEROLLT" in run.output
     assert site.service.state == "started" and site.service.version == "1.0.0" and site.version() == "1.0.0"
     assert data(win) == before and site.preserved() == preserved and site.service.structure_version == "1.0.0"
     assert site.version(f"{site.server}_failed0001") == "2.0.0"
@@ -86,8 +86,17 @@ def test_a_failed_start_is_rolled_back_to_the_old_version_with_the_data_intact(w
 def test_a_failed_structure_update_is_rolled_back_and_the_data_restored_from_the_backup(win):
     site, before = win.site, data(win)
     site.service.fail_migration_versions = {"2.0.0"}
-    run = win.update(win.package())
-    assert run.rc != 0 and "(outcome: rolled_back)" in run.output and "table ADRESSEN locked" in run.output
+    site.service.structure_log = f"{site.server}\\Server Database\\Logs\\structure.log"
+    run = win.update(win.package(), conaktiv_update_structure_log=site.service.structure_log)
+    assert run.rc != 0 and "ZURÜCKGEROLLT" in run.output and "table ADRESSEN locked" in run.output
+    # One failure block: the reason, the server's log lines each on its own line, what runs, the data, the folders, the next step.
+    block = run.task("conaktiv.server.conaktiv_update : Report what went wrong and what to do now")["msg"]
+    assert block[0] == "ConAktiv-Update auf 2.0.0 ZURÜCKGEROLLT (Phase structure_update)"
+    assert "  Protokoll des Servers (letzte Zeilen):" in block and any(line.endswith("1.0.0 -> 2.0.0 started") for line in block)
+    assert "  Jetzt läuft: Version 1.0.0, antwortet" in block
+    assert any(line.startswith("  Daten: aus der Sicherung D:\\ConAktiv\\Backups\\ConAktiv-backup-pre-1.0.0-") for line in block)
+    assert f"  Ordner: {site.server}_failed0001" in block and block[-1].startswith("  Nächster Schritt:")
+    assert run.output.count("Nächster Schritt") == 1 and run.output.count("Protokoll des Servers") == 1, "the block is shown once"
     assert site.service.state == "started" and site.service.version == "1.0.0" and data(win) == before
     assert [r.outcome for r in history(win)] == ["rolled_back"]
 
@@ -144,7 +153,7 @@ def test_a_controller_killed_during_a_failing_structure_update_and_a_rerun_roll_
     win.update_killed_at(package, lambda request: migrating(request, site))
     assert site.service.version == "2.0.0"
     rerun = win.update(package)
-    assert rerun.rc != 0 and "(outcome: rolled_back)" in rerun.output
+    assert rerun.rc != 0 and "ZURÜCKGEROLLT" in rerun.output
     assert site.service.state == "started" and site.service.version == "1.0.0" and data(win) == before
     records = history(win)
     assert [r.outcome for r in records] == ["rolled_back"] and len(records[0].runs) == 2

@@ -313,7 +313,7 @@ def test_a_process_that_lingers_after_the_stop_is_waited_for(world, site, packag
 def test_drain_tells_the_users_and_waits_for_them(world, site, users, logoff):
     site.service.sessions, site.service.logoff_on_message = list(users), logoff
     result = ok(stop(world, site, max_wait=1, reminder_interval=1))
-    assert site.service.messages and "will be stopped" in site.service.messages[0]
+    assert site.service.messages and "wird in " in site.service.messages[0] and "beendet" in site.service.messages[0]
     assert result["drain"]["remaining_users"] == ([] if logoff else users)
     assert json.dumps(result)  # the result is plain JSON, as Ansible needs it
 

@@ -152,11 +152,36 @@ def test_messages_tell_the_minutes_left(host: t.Any, make_action: t.Callable[...
     assert result["drain"]["messages"] == server.messages
 
 
-def test_the_default_message_names_minutes_and_version(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
+def test_the_default_message_is_german_and_names_minutes_and_version(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
     server = serve(host, FakeServer(fake_clock, [(0, ["anna"]), (1, [])]))
     run(make_action, state="stopped", control=CONTROL, max_wait=900, version="9.0.12")
-    assert server.messages == ["The ConAktiv server will be stopped in 15 minutes for an update to version 9.0.12. "
-                               "Please save your work and log off."]
+    assert server.messages == ["Der ConAktiv-Server wird in 15 Minuten für das Update auf Version 9.0.12 beendet. "
+                               "Bitte speichern Sie Ihre Arbeit und melden Sie sich ab."]
+
+
+def test_english_on_request(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
+    server = serve(host, FakeServer(fake_clock, [(0, ["anna"]), (1, [])]))
+    run(make_action, state="stopped", control=CONTROL, max_wait=60, version="9.0.12", language="en")
+    assert server.messages == ["The ConAktiv server will be stopped in 1 minute for the update to version 9.0.12. Please save your work and log off."]
+
+
+@pytest.mark.parametrize(("max_wait", "phrase"), [(900, "in 15 Minuten"), (61, "in 2 Minuten"), (60, "in einer Minute"), (50, "in einer Minute"),
+                                                  (30, "in wenigen Sekunden")])
+def test_minutes_are_rounded_up_and_said_with_their_plural(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any,
+                                                           max_wait: int, phrase: str):
+    server = serve(host, FakeServer(fake_clock, [(0, ["anna"]), (1, [])]))
+    run(make_action, state="stopped", control=CONTROL, max_wait=max_wait, message="Stopp {in_minutes}.")
+    assert server.messages == [f"Stopp {phrase}."]
+
+
+def test_the_wait_is_reported_at_the_default_verbosity(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any,
+                                                       capsys: pytest.CaptureFixture[str]):
+    serve(host, FakeServer(fake_clock, [(0, ["anna", "ben"]), (400, ["ben"]), (700, [])]))
+    run(make_action, state="stopped", control=CONTROL, max_wait=900, poll_interval=60, reminder_interval=300)
+    said = capsys.readouterr().out
+    assert "srv1: Warte, bis sich 2 Benutzer (anna, ben) abgemeldet haben (höchstens 15 Minuten)." in said
+    assert "srv1: Erinnerung gesendet; noch angemeldet: 2 Benutzer (anna, ben); noch 10 Minuten." in said
+    assert "srv1: Alle Benutzer haben sich nach 12 Minuten abgemeldet." in said
 
 
 def test_nobody_logged_on_gets_no_message_and_the_stop_does_not_wait(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):

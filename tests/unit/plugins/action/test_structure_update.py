@@ -67,6 +67,26 @@ def test_migrating_then_ready(fake_host: t.Any, fake_clock: t.Any, make_action: 
     assert fake_clock.sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
+def test_a_long_structure_update_is_reported_at_the_default_verbosity(fake_host: t.Any, fake_clock: t.Any, make_action: t.Callable[..., t.Any],
+                                                                      capsys: pytest.CaptureFixture[str]):
+    # 40 looks at most 5 s apart: over 3 minutes of migrating, then ready.
+    fake_host.http_handler = StatusScript(*[{"state": "migrating", "version": "2.0.0", "structure_version": 41}] * 80,
+                                          {"state": "ready", "version": "2.0.0", "structure_version": 42})
+    result = run(make_action, control=CONTROL, timeout=3600)
+    assert result["outcome"] == "finished"
+    said = capsys.readouterr().out
+    assert "Warte auf die Strukturaktualisierung auf Version 2.0.0 (höchstens 1 Stunde)." in said
+    assert "Strukturaktualisierung läuft seit 5 Minuten" in said
+    assert "Strukturaktualisierung nach 6 Minuten 28 Sekunden abgeschlossen: Version 2.0.0 ist bereit." in said
+
+
+def test_a_quick_structure_update_prints_nothing(fake_host: t.Any, fake_clock: t.Any, make_action: t.Callable[..., t.Any],
+                                                 capsys: pytest.CaptureFixture[str]):
+    fake_host.http_handler = StatusScript({"state": "ready", "version": "2.0.0", "structure_version": 42})
+    run(make_action, control=CONTROL, language="en")
+    assert "structure update" not in capsys.readouterr().out
+
+
 def test_a_build_number_reported_by_the_server_still_matches(fake_host: t.Any, fake_clock: t.Any, make_action: t.Callable[..., t.Any]):
     fake_host.http_handler = StatusScript({"state": "ready", "version": "2.0.0 Build 4711", "structure_version": 42})
     result = run(make_action, control=CONTROL)

@@ -49,7 +49,11 @@ def test_mail_values_of_an_empty_record():
 
 def test_default_templates_render():
     values = mail_values("srv1", {**RECORD, "outcome": "rolled_back", "failed_phase": "structure_update", "error": "timeout"}, [])
-    assert render(DEFAULT_SUBJECT, values) == "ConAktiv update on srv1: rolled_back (9.0.11 -> 9.0.12)"
+    # The marker says at a glance in the inbox that this is no success.
+    assert render(DEFAULT_SUBJECT, values) == "[ZURÜCKGEROLLT] ConAktiv update on srv1: rolled_back (9.0.11 -> 9.0.12)"
+    english = mail_values("srv1", {**RECORD, "outcome": "failed"}, [], "en")
+    assert render(DEFAULT_SUBJECT, english).startswith("[FAILED] ConAktiv update on srv1: failed")
+    assert render(DEFAULT_SUBJECT, mail_values("srv1", {**RECORD, "outcome": "updated"}, [])).startswith("ConAktiv update on srv1: updated")
     body = render(DEFAULT_BODY, values)
     assert "Failed phase: structure_update" in body and "Error:        timeout" in body
 
