@@ -116,8 +116,9 @@ class ActionModule(PhaseAction):
         # None: the sessions cannot be queried, so the whole maximum wait is given, as the vendor's updater does.
         while (users is None or users) and time.monotonic() < deadline:
             left = deadline - time.monotonic()
-            self.progress(f"{people(users, 'en') if users else 'logged-in users unknown'} - "
-                          f"{format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
+            who = f"{len(users)} users still logged in ({', '.join(users[:5])}{', …' if len(users) > 5 else ''})" if users \
+                else "logged-in users unknown"
+            self.progress(f"{who} - {format_duration(time.monotonic() - started)}/{format_duration(max_wait)}", task_vars)
             if time.monotonic() >= next_reminder:
                 self._announce(host, control, args, left, messages)
                 next_reminder += max(1, args["reminder_interval"])

@@ -111,6 +111,23 @@ def test_outside_the_window_nothing_happens(tmp_path, site, sim_package):
     assert site.server_status()["version"] == "1.0.0" and history(site) == []
 
 
+def test_rollback_hooks_run_around_the_rollback_and_know_the_previous_version_and_the_backup(tmp_path, site, sim_package):
+    site.set_faults({"migration_seconds": 1, "fail_start": {"versions": ["2.0.0"]}})
+    hooks = {}
+    for when in ("before", "after"):
+        mark = tmp_path / f"{when}-rollback.txt"
+        hook = tmp_path / f"{when}-rollback.yml"
+        hook.write_text(f"- name: Note what a {when}-rollback hook knows\n  ansible.builtin.copy:\n    dest: {mark}\n"
+                        "    content: \"{{ conaktiv_update_previous_version }} {{ conaktiv_update_backup_path }}\"\n")
+        hooks[f"conaktiv_update_{when}_rollback_tasks_file"] = str(hook)
+        hooks[when] = mark
+    run = update(tmp_path, site, sim_package("2.0.0"), **{key: value for key, value in hooks.items() if key.startswith("conaktiv")})
+    assert run.rc != 0 and "ZURÜCKGEROLLT (Phase start)" in run.output
+    before, after = hooks["before"].read_text(), hooks["after"].read_text()
+    assert before.startswith("1.0.0 ") and "ConAktiv-backup-pre-1.0.0-" in before and after == before
+    assert site.server_status()["version"] == "1.0.0"
+
+
 def test_inside_the_window_the_update_runs(tmp_path, site, sim_package):
     today = datetime.date.today().isoformat()
     run = update(tmp_path, site, sim_package("2.0.0"), conaktiv_update_force=False, conaktiv_update_start_date=today,
@@ -150,7 +167,7 @@ def test_a_failed_new_version_is_rolled_back_with_data_restored(tmp_path, site, 
     assert record["outcome"] == "rolled_back" and record["failed_phase"] == phase and record["error"]
     assert "rollback_start" in [p["name"] for p in record["phases"]]
     (mail,) = smtp_server.wait_for_messages(1)
-    assert mail.message["Subject"].startswith("[ZURÜCKGEROLLT] ") and "rolled_back" in mail.message["Subject"]
+    assert str(mail.message["Subject"]).strip().startswith("[ZURÜCKGEROLLT] ") and "rolled_back" in mail.message["Subject"]
     records_now = {k: v for k, v in site.snapshot([site.data_dir.name]).items() if "/records/" in k}
     assert records_now == {k: v for k, v in data_before.items() if "/records/" in k}, "the user data must be back as before"
 
@@ -192,4 +209,5 @@ def test_a_failure_before_the_stop_leaves_the_server_running_and_is_reported(tmp
     assert status["version"] == "1.0.0" and status["state"] == "ready"
     (record,) = history(site)
     assert record["outcome"] == "failed" and record["failed_phase"] == "stage" and record["downtime_s"] is None
-    assert smtp_server.wait_for_messages(1)[0].message["Subject"].startswith("[FEHLGESCHLAGEN] ConAktiv update on localhost: failed (1.0.0 -> 2.0.0)")
+    # A long subject is folded after "Subject:"; unfolded it starts with the marker.
+    assert str(smtp_server.wait_for_messages(1)[0].message["Subject"]).strip().startswith("[FEHLGESCHLAGEN] ConAktiv update on localhost: failed")

@@ -78,7 +78,7 @@ def test_users_who_never_log_off_are_stopped_after_max_wait(tmp_path, sim_site):
     assert sorted(drain["remaining_users"]) == ["carl", "dora"]
     assert 4 <= drain["waited_s"] < 10
     # The first message and at least one reminder, all rendered, all recorded by the server.
-    assert len(drain["messages"]) >= 2 and all(m == "Stop in 0 min (2.0.0)" for m in drain["messages"])
+    assert len(drain["messages"]) >= 2 and all(m == "Stop in 1 min (2.0.0)" for m in drain["messages"]), "minutes are rounded up: never \"in 0 min\""
     assert [m["text"] for m in sim_site.messages()] == drain["messages"]
     assert "2 users still logged in (carl, dora)" in run.output or "2 users still logged in (dora, carl)" in run.output
     assert "dora disconnected by server" in tcp.wait_output("dora disconnected by server")
@@ -161,7 +161,7 @@ def test_argument_errors_are_clear_and_touch_nothing(tmp_path, sim_site):
     for name in ("bad field", "bad field, check mode"):
         assert run.status(name) == "failed"
         msg = run.task(name)["msg"]
-        assert "unknown field(s) minuten" in msg and "known fields: minutes, version" in msg, msg
+        assert "unknown field(s) minuten" in msg and "known fields: in_minutes, minutes, version" in msg, msg
     assert run.status("positional field") == "failed" and "positional field" in run.task("positional field")["msg"]
     for name in ("manager none", "no service"):
         assert run.status(name) == "failed"
