@@ -88,7 +88,7 @@ class SiteCheck:
             envelope = json.loads(self.host.file(f"{maildir}/{name}").content_string)
             raw = self.host.file(f"{maildir}/{name.removesuffix('.json')}.eml").content_string
             message = t.cast(email.message.EmailMessage, email.message_from_string(raw, policy=email.policy.default))
-            if f"ConAktiv update on {self.name}:" in message["Subject"]:
+            if f"ConAktiv-Update auf {self.name}:" in message["Subject"]:
                 captured.append((envelope, message))
         return captured
 

@@ -11,7 +11,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import history_record, iso, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import (
-    DEFAULT_BODY, DEFAULT_SUBJECT, MailError, compose, mail_values, render, send)
+    BODIES, SUBJECTS, MailError, compose, html_body, mail_values, render, send)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION, RunJournal
 
@@ -34,8 +34,9 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     **JOURNAL_OPTION,
     "history": {"type": "list", "elements": "dict", "default": []},
     "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
-    "subject": {"type": "str", "default": DEFAULT_SUBJECT},
-    "body": {"type": "str", "default": DEFAULT_BODY},
+    "subject": {"type": "str"},
+    "body": {"type": "str"},
+    "html": {"type": "bool", "default": True},
     "fail_on_error": {"type": "bool", "default": True},
 }
 
@@ -65,11 +66,13 @@ class ActionModule(PhaseAction):
             except (KeyError, TypeError, ValueError):
                 continue
         values = mail_values(str(task_vars.get("inventory_hostname", "")), record, history_lines, args["language"])
-        subject, body = render(args["subject"], values), render(args["body"], values)
+        subject = render(args.get("subject") or SUBJECTS[args["language"]], values)
+        body = render(args.get("body") or BODIES[args["language"]], values)
         result: dict[str, t.Any] = {"subject": subject, "to": args["to"], "update_outcome": values["outcome"]}
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would send the update mail to {', '.join(args['to'])}"}
-        message = compose(args["sender"], args["to"], subject, body)
+        message = compose(args["sender"], args["to"], subject, body,
+                          html_body(values, record, history_lines, args["language"]) if args["html"] else None)
         try:
             send(message, args["smtp"])
         except MailError as exc:

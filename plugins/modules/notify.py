@@ -94,37 +94,31 @@ options:
     default: []
   subject:
     description:
-      - The subject template. Fields C({host}), C({outcome}), C({from_version}), C({to_version}), C({downtime}),
+      - The subject template. Fields C({host}), C({outcome}) (V(updated), V(rolled_back), ...), C({outcome_label}) (the same in
+        O(language), for example V(aktualisiert), V(zurückgerollt)), C({from_version}), C({to_version}), C({downtime}),
         C({failed_phase}), C({error}), C({phases}), C({history}), C({run_id}) and C({marker}) - V([ZURÜCKGEROLLT] ),
         V([FEHLGESCHLAGEN] ), V([UNTERBROCHEN] ) (in English V([ROLLED BACK] ), ...) for an update that did not succeed, empty
         otherwise; write a literal brace as C({{) or C(}}).
+      - Without it, the subject in O(language), in German C({marker}ConAktiv-Update auf {host}) followed by the outcome label and
+        the versions.
     type: str
-    default: "{marker}ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
+  body:
+    description:
+      - The body template (plain text), with the same fields as O(subject). Without it, in O(language) - outcome, versions,
+        downtime, failed phase, error, the phases and the history.
+    type: str
+  html:
+    description:
+      - Whether the mail also carries an HTML alternative with the same facts and the phases as a table (self-contained, in
+        O(language)).
+    type: bool
+    default: true
   language:
     description:
-      - The language of C({marker}).
+      - The language of the default O(subject) and O(body), the labels of outcome and phases, C({marker}) and the HTML part.
     type: str
     choices: [de, en]
     default: de
-  body:
-    description:
-      - The body template, with the same fields as O(subject). The default lists outcome, versions, downtime, failed
-        phase, error, the phases and the history.
-    type: str
-    default: |
-      ConAktiv server update on {host}
-
-      Outcome:      {outcome}
-      Version:      {from_version} -> {to_version}
-      Downtime:     {downtime}
-      Failed phase: {failed_phase}
-      Error:        {error}
-
-      Phases:
-      {phases}
-
-      Update history (newest last):
-      {history}
   fail_on_error:
     description:
       - Whether a mail that cannot be sent fails the task. V(false) returns the reason in RV(mail_error) and as a warning.

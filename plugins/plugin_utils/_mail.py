@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import email.message
+import html
 import email.utils
 import smtplib
 import ssl
@@ -13,10 +14,27 @@ import typing as t
 from ._report import MARKERS
 from ._text import format_duration, render_message
 
-DEFAULT_SUBJECT = "{marker}ConAktiv update on {host}: {outcome} ({from_version} -> {to_version})"
-DEFAULT_BODY = """ConAktiv server update on {host}
+#: The default subject and body by language; {marker} is empty for a success.
+SUBJECTS = {"de": "{marker}ConAktiv-Update auf {host}: {outcome_label} ({from_version} -> {to_version})",
+            "en": "{marker}ConAktiv update on {host}: {outcome_label} ({from_version} -> {to_version})"}
+BODIES = {
+    "de": """ConAktiv-Update auf {host}
 
-Outcome:      {outcome}
+Ergebnis:      {outcome_label}
+Version:       {from_version} -> {to_version}
+Ausfallzeit:   {downtime}
+Phase:         {failed_phase}
+Fehler:        {error}
+
+Phasen:
+{phases}
+
+Update-Verlauf (neuester zuletzt):
+{history}
+""",
+    "en": """ConAktiv server update on {host}
+
+Outcome:      {outcome_label}
 Version:      {from_version} -> {to_version}
 Downtime:     {downtime}
 Failed phase: {failed_phase}
@@ -27,7 +45,28 @@ Phases:
 
 Update history (newest last):
 {history}
-"""
+""",
+}
+DEFAULT_SUBJECT, DEFAULT_BODY = SUBJECTS["en"], BODIES["en"]
+
+OUTCOME_LABELS = {
+    "de": {"updated": "aktualisiert", "up_to_date": "bereits aktuell", "skipped": "übersprungen", "failed": "fehlgeschlagen",
+           "rolled_back": "zurückgerollt", "interrupted": "unterbrochen"},
+    "en": {"updated": "updated", "up_to_date": "up to date", "skipped": "skipped", "failed": "failed", "rolled_back": "rolled back",
+           "interrupted": "interrupted"},
+}
+PHASE_LABELS = {
+    "de": {"stage": "Bereitstellen", "backup_pre": "Sicherung vorher", "stop": "Stopp", "swap": "Austausch", "start": "Start",
+           "structure_update": "Strukturaktualisierung", "backup_post": "Sicherung nachher", "cleanup": "Aufräumen",
+           "rollback_stop": "Rollback: Stopp", "rollback_swap": "Rollback: Austausch", "rollback_restore": "Rollback: Daten zurück",
+           "rollback_start": "Rollback: Start"},
+    "en": {"stage": "stage", "backup_pre": "backup before", "stop": "stop", "swap": "swap", "start": "start",
+           "structure_update": "structure update", "backup_post": "backup after", "cleanup": "cleanup", "rollback_stop": "rollback: stop",
+           "rollback_swap": "rollback: swap", "rollback_restore": "rollback: restore", "rollback_start": "rollback: start"},
+}
+_RESULT_LABELS = {"de": {"ok": "ok", "changed": "geändert", "skipped": "übersprungen", "failed": "fehlgeschlagen"},
+                  "en": {"ok": "ok", "changed": "changed", "skipped": "skipped", "failed": "failed"}}
+_NONE = {"de": "keine", "en": "none"}
 
 
 class MailError(ValueError):
@@ -38,26 +77,58 @@ def mail_values(host: str, record: dict[str, t.Any], history_lines: list[str], l
     """The fields the subject and body templates can use; ``marker`` ("[ZURÜCKGEROLLT] ", "[FAILED] ", empty on success) makes
     an update that did not succeed stand out in the inbox."""
     phases = record.get("phases") or []
-    phase_lines = [f"  {p.get('name', '?'):<18} {p.get('outcome', '?'):<8} {format_duration(float(p.get('duration_s') or 0)):>10}"
-                   + (f"  {p['detail']}" if p.get("detail") else "") for p in phases]
+    phase_lines = [f"  {phase_label(p.get('name'), language):<24} {_RESULT_LABELS[language].get(p.get('outcome'), p.get('outcome', '?')):<14} "
+                   f"{format_duration(float(p.get('duration_s') or 0)):>10}" + (f"  {p['detail']}" if p.get("detail") else "") for p in phases]
     downtime = record.get("downtime_s")
+    outcome = str(record.get("outcome") or "unknown")
     return {
         "host": host,
-        "outcome": str(record.get("outcome") or "unknown"),
+        "outcome": outcome,
+        "outcome_label": OUTCOME_LABELS[language].get(outcome, outcome),
         "from_version": str(record.get("from_version") or "?"),
         "to_version": str(record.get("to_version") or "?"),
-        "downtime": format_duration(float(downtime)) if downtime is not None else "none",
+        "downtime": format_duration(float(downtime)) if downtime is not None else _NONE[language],
         "failed_phase": str(record.get("failed_phase") or "-"),
         "error": str(record.get("error") or "-"),
-        "phases": "\n".join(phase_lines) or "  (none)",
-        "history": "\n".join(f"  {line}" for line in history_lines) or "  (none)",
+        "phases": "\n".join(phase_lines) or f"  ({_NONE[language]})",
+        "history": "\n".join(f"  {line}" for line in history_lines) or f"  ({_NONE[language]})",
         "run_id": str(record.get("run_id") or ""),
         "marker": f"[{MARKERS[language][record.get('outcome')]}] " if record.get("outcome") in MARKERS[language] else "",
     }
 
 
-def compose(sender: str, recipients: list[str], subject: str, body: str) -> email.message.EmailMessage:
-    """A plain-text UTF-8 message."""
+def phase_label(name: t.Any, language: str) -> str:
+    """A phase as the admin reads it ("Strukturaktualisierung"); an unknown name as it is."""
+    return PHASE_LABELS[language].get(str(name), str(name))
+
+
+def html_body(values: dict[str, str], record: dict[str, t.Any], history_lines: list[str], language: str) -> str:
+    """The HTML alternative of the mail: the same facts, the phases as a table; self-contained (no external resources)."""
+    de = language == "de"
+    outcome = str(record.get("outcome") or "")
+    colour = {"updated": "#1a7f37", "up_to_date": "#1a7f37", "rolled_back": "#b35900", "failed": "#b00020", "interrupted": "#b35900"}
+    rows = "".join(
+        f"<tr><td>{html.escape(phase_label(p.get('name'), language))}</td>"
+        f"<td>{html.escape(_RESULT_LABELS[language].get(p.get('outcome'), str(p.get('outcome', '?'))))}</td>"
+        f"<td style=\"text-align:right\">{html.escape(format_duration(float(p.get('duration_s') or 0)))}</td>"
+        f"<td>{html.escape(str(p.get('detail') or ''))}</td></tr>" for p in record.get("phases") or [])
+    facts = [("Ergebnis" if de else "Outcome", values["outcome_label"]), ("Version", f"{values['from_version']} -> {values['to_version']}"),
+             ("Ausfallzeit" if de else "Downtime", values["downtime"])]
+    if record.get("failed_phase"):
+        facts += [("Phase", phase_label(record.get("failed_phase"), language)), ("Fehler" if de else "Error", values["error"])]
+    fact_rows = "".join(f"<tr><th style=\"text-align:left;padding-right:1em\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
+    history = "".join(f"<li>{html.escape(line)}</li>" for line in history_lines)
+    headers = ("Phase", "Ergebnis", "Dauer", "Hinweis") if de else ("Phase", "Result", "Duration", "Detail")
+    return (f"<!DOCTYPE html><html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{html.escape(values['host'])}</title></head>"
+            f"<body style=\"font-family:sans-serif\"><h2 style=\"color:{colour.get(outcome, '#333')}\">{html.escape(values['marker'])}"
+            f"ConAktiv{'-Update auf' if de else ' update on'} {html.escape(values['host'])}: {html.escape(values['outcome_label'])}</h2>"
+            f"<table>{fact_rows}</table><h3>{'Phasen' if de else 'Phases'}</h3>"
+            f"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\"><tr>{''.join(f'<th>{h}</th>' for h in headers)}</tr>{rows}</table>"
+            + (f"<h3>{'Update-Verlauf' if de else 'Update history'}</h3><ul>{history}</ul>" if history else "") + "</body></html>")
+
+
+def compose(sender: str, recipients: list[str], subject: str, body: str, html_text: str | None = None) -> email.message.EmailMessage:
+    """A UTF-8 message: the text, and ``html_text`` as its HTML alternative when given."""
     message = email.message.EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -65,6 +136,8 @@ def compose(sender: str, recipients: list[str], subject: str, body: str) -> emai
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = email.utils.make_msgid(domain="conaktiv.update")
     message.set_content(body)
+    if html_text is not None:
+        message.add_alternative(html_text, subtype="html")
     return message
 
 

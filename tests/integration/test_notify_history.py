@@ -29,9 +29,11 @@ def test_plain_mail_reaches_the_admin_with_versions_phases_and_downtime(tmp_path
     assert run.rc == 0, run.output
     (mail,) = smtp_server.wait_for_messages(1)
     assert mail.rcpt_tos == ["admin@example.test"]
-    assert mail.message["Subject"] == "ConAktiv update on localhost: updated (1.0.0 -> 2.0.0)"
-    body = mail.message.get_content()
-    assert "1.0.0 -> 2.0.0" in body and "31 s" in body and "swap" in body
+    assert mail.message["Subject"] == "ConAktiv-Update auf localhost: aktualisiert (1.0.0 -> 2.0.0)"
+    body = mail.message.get_body(preferencelist=("plain",)).get_content()
+    assert "1.0.0 -> 2.0.0" in body and "31 s" in body and "Austausch" in body
+    page = mail.message.get_body(preferencelist=("html",)).get_content()
+    assert "<table" in page and "Austausch" in page
 
 
 def test_starttls_mail(tmp_path, smtp_starttls_server):

@@ -64,7 +64,7 @@ def test_update_with_users_who_log_off_mails_the_admin_and_is_idempotent(tmp_pat
     assert record["mail"]["sent"] is True and record["mail"]["to"] == ["admin@example.test"] and record["mail"]["error"] is None
     assert record["kept"] == []
     (mail,) = smtp_server.wait_for_messages(1)
-    assert "updated (1.0.0 -> 2.0.0)" in mail.message["Subject"]
+    assert "ConAktiv-Update auf localhost: aktualisiert (1.0.0 -> 2.0.0)" in mail.message["Subject"]
     for secret in (site.token, ftp_server.password, smtp_auth_server.config.password):
         assert secret not in run.output and secret not in mail.raw.decode() and secret not in json.dumps(record)
     again = update(tmp_path, site, package, name="again", extra_args=["-vvv"], **source)
@@ -167,7 +167,7 @@ def test_a_failed_new_version_is_rolled_back_with_data_restored(tmp_path, site, 
     assert record["outcome"] == "rolled_back" and record["failed_phase"] == phase and record["error"]
     assert "rollback_start" in [p["name"] for p in record["phases"]]
     (mail,) = smtp_server.wait_for_messages(1)
-    assert str(mail.message["Subject"]).strip().startswith("[ZURÜCKGEROLLT] ") and "rolled_back" in mail.message["Subject"]
+    assert str(mail.message["Subject"]).strip().startswith("[ZURÜCKGEROLLT] ") and "zurückgerollt" in mail.message["Subject"]
     records_now = {k: v for k, v in site.snapshot([site.data_dir.name]).items() if "/records/" in k}
     assert records_now == {k: v for k, v in data_before.items() if "/records/" in k}, "the user data must be back as before"
 
@@ -210,4 +210,4 @@ def test_a_failure_before_the_stop_leaves_the_server_running_and_is_reported(tmp
     (record,) = history(site)
     assert record["outcome"] == "failed" and record["failed_phase"] == "stage" and record["downtime_s"] is None
     # A long subject is folded after "Subject:"; unfolded it starts with the marker.
-    assert str(smtp_server.wait_for_messages(1)[0].message["Subject"]).strip().startswith("[FEHLGESCHLAGEN] ConAktiv update on localhost: failed")
+    assert str(smtp_server.wait_for_messages(1)[0].message["Subject"]).strip().startswith("[FEHLGESCHLAGEN] ConAktiv-Update auf localhost: fehlgeschlagen")

@@ -409,7 +409,7 @@ def _broken_copy(tmp_path: Path, module: str, old: str, new: str) -> dict[str, t
     ("notify", "        type: str\n        required: true\n      port:", "        type: str\n      port:", "smtp.host: required"),
     ("notify", "        choices: [starttls, ssl, none]", "        choices: [starttls, ssl]", "smtp.security: choices"),
     ("notify", "      ca_path:\n", "      cafile:\n", "smtp.ca_path: in ARGUMENT_SPEC"),
-    ("notify", "      Outcome:      {outcome}\n", "      Outcome: {outcome}\n", "body: default"),
+    ("notify", "    choices: [de, en]\n", "    choices: [de]\n", "language: choices"),
     ("info", "  - conaktiv.server.common\n  - conaktiv.server.common.control\n", "  - conaktiv.server.common.control\n",
      "server_path: in ARGUMENT_SPEC"),
 ])

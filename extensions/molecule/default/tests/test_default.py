@@ -77,6 +77,6 @@ def test_the_admin_got_one_mail_about_the_update(site: t.Any) -> None:
     admin = site.expected["admin_email"]
     assert envelope["rcpt_tos"] == [admin] and message["To"] == admin
     versions = f"{site.expected['version_before']} -> {site.expected['version_after']}"
-    assert message["Subject"] == f"ConAktiv update on {site.name}: updated ({versions})"
-    body = message.get_content()
-    assert "Outcome:      updated" in body and site.info["token"] not in body
+    assert message["Subject"] == f"ConAktiv-Update auf {site.name}: aktualisiert ({versions})"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Ergebnis:      aktualisiert" in body and site.info["token"] not in body

@@ -43,6 +43,6 @@ def test_the_admin_got_one_failure_mail(site: t.Any) -> None:
     ((envelope, message),) = site.mails()
     assert envelope["rcpt_tos"] == [site.expected["admin_email"]]
     versions = f"{site.expected['version_before']} -> {site.expected['version_after']}"
-    assert message["Subject"] == f"ConAktiv update on {site.name}: rolled_back ({versions})"
-    body = message.get_content()
-    assert f"Failed phase: {site.expected['failed_phase']}" in body and site.info["token"] not in body
+    assert str(message["Subject"]).strip() == f"[ZURÜCKGEROLLT] ConAktiv-Update auf {site.name}: zurückgerollt ({versions})"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"Phase:         {site.expected['failed_phase']}" in body and site.info["token"] not in body

@@ -49,10 +49,12 @@ def test_the_mail_tells_outcome_versions_and_history(outbox: Outbox, make_action
     assert result["changed"] is True and result["msg"] == "mail sent to admin@example.com"
     message, settings = outbox.sent[0]
     assert settings["host"] == "mail.example.com" and settings["security"] == "starttls"
-    assert message["Subject"] == result["subject"] == "ConAktiv update on srv1: updated (9.0.11 -> 9.0.12)"
+    assert message["Subject"] == result["subject"] == "ConAktiv-Update auf srv1: aktualisiert (9.0.11 -> 9.0.12)"
     assert message["To"] == "admin@example.com"
-    body = message.get_content()
-    assert "Version:      9.0.11 -> 9.0.12" in body and "Downtime:     95 s" in body
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Version:       9.0.11 -> 9.0.12" in body and "Ausfallzeit:   95 s" in body
+    page = message.get_body(preferencelist=("html",)).get_content()
+    assert "<table" in page and "aktualisiert" in page and "http" not in page, "self-contained HTML"
     assert "updated 9.0.10 -> 9.0.11" in body  # the readable history line; the broken item is left out
     assert result["message_id"] == message["Message-ID"]
     assert result["remote_calls"] == 0
@@ -61,7 +63,14 @@ def test_the_mail_tells_outcome_versions_and_history(outbox: Outbox, make_action
 def test_custom_templates(outbox: Outbox, make_action: t.Callable[..., t.Any]):
     result = run(make_action, subject="[{outcome}] {host}", body="run {run_id}")
     assert result["subject"] == "[updated] srv1"
-    assert outbox.sent[0][0].get_content() == "run r-1\n"
+    assert outbox.sent[0][0].get_body(preferencelist=("plain",)).get_content() == "run r-1\n"
+
+
+def test_english_on_request_and_no_html_when_not_wanted(outbox: Outbox, make_action: t.Callable[..., t.Any]):
+    result = run(make_action, language="en", html=False)
+    message = outbox.sent[0][0]
+    assert result["subject"] == "ConAktiv update on srv1: updated (9.0.11 -> 9.0.12)" and not message.is_multipart()
+    assert "Outcome:      updated" in message.get_content()
 
 
 def test_a_wrong_template_field_fails_before_sending(outbox: Outbox, make_action: t.Callable[..., t.Any]):

@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils import _mail
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import (
-    DEFAULT_BODY, DEFAULT_SUBJECT, MailError, compose, mail_values, render, send)
+    BODIES, SUBJECTS, MailError, compose, html_body, mail_values, render, send)
 
 PASSWORD = "pw-93ab"
 RECORD = {"outcome": "updated", "from_version": "9.0.11", "to_version": "9.0.12", "downtime_s": 95.4, "run_id": "r-1",
@@ -31,10 +31,11 @@ RECORD = {"outcome": "updated", "from_version": "9.0.11", "to_version": "9.0.12"
 def test_mail_values_of_a_full_record():
     values = mail_values("srv1", RECORD, ["2026-11-23 22:01 updated 9.0.11 -> 9.0.12"])
     assert values["host"] == "srv1"
-    assert values["outcome"] == "updated"
+    assert values["outcome"] == "updated" and values["outcome_label"] == "aktualisiert"
     assert values["downtime"] == "95 s"
     assert values["failed_phase"] == "-" and values["error"] == "-"
-    assert values["phases"].splitlines()[1].split() == ["swap", "changed", "3", "s", "old", "version", "in", "_old0001"]
+    assert values["phases"].splitlines()[1].split() == ["Austausch", "geändert", "3", "s", "old", "version", "in", "_old0001"]
+    assert mail_values("srv1", RECORD, [], "en")["phases"].splitlines()[1].split()[:2] == ["swap", "changed"]
     assert values["history"] == "  2026-11-23 22:01 updated 9.0.11 -> 9.0.12"
     assert values["run_id"] == "r-1"
 
@@ -43,19 +44,22 @@ def test_mail_values_of_an_empty_record():
     values = mail_values("srv1", {}, [])
     assert values["outcome"] == "unknown"
     assert values["from_version"] == values["to_version"] == "?"
-    assert values["downtime"] == "none"
-    assert values["phases"] == "  (none)" and values["history"] == "  (none)"
+    assert values["downtime"] == "keine"
+    assert values["phases"] == "  (keine)" and values["history"] == "  (keine)"
 
 
 def test_default_templates_render():
     values = mail_values("srv1", {**RECORD, "outcome": "rolled_back", "failed_phase": "structure_update", "error": "timeout"}, [])
     # The marker says at a glance in the inbox that this is no success.
-    assert render(DEFAULT_SUBJECT, values) == "[ZURÜCKGEROLLT] ConAktiv update on srv1: rolled_back (9.0.11 -> 9.0.12)"
+    assert render(SUBJECTS["de"], values) == "[ZURÜCKGEROLLT] ConAktiv-Update auf srv1: zurückgerollt (9.0.11 -> 9.0.12)"
     english = mail_values("srv1", {**RECORD, "outcome": "failed"}, [], "en")
-    assert render(DEFAULT_SUBJECT, english).startswith("[FAILED] ConAktiv update on srv1: failed")
-    assert render(DEFAULT_SUBJECT, mail_values("srv1", {**RECORD, "outcome": "updated"}, [])).startswith("ConAktiv update on srv1: updated")
-    body = render(DEFAULT_BODY, values)
-    assert "Failed phase: structure_update" in body and "Error:        timeout" in body
+    assert render(SUBJECTS["en"], english).startswith("[FAILED] ConAktiv update on srv1: failed")
+    assert render(SUBJECTS["de"], mail_values("srv1", {**RECORD, "outcome": "updated"}, [])).startswith("ConAktiv-Update auf srv1: aktualisiert")
+    body = render(BODIES["de"], values)
+    assert "Phase:         structure_update" in body and "Fehler:        timeout" in body
+    record = {**RECORD, "outcome": "rolled_back", "failed_phase": "structure_update", "error": "<b>Tabelle gesperrt</b>"}
+    page = html_body(mail_values("srv1", record, []), record, [], "de")
+    assert "Strukturaktualisierung" in page and "&lt;b&gt;Tabelle gesperrt&lt;/b&gt;" in page and "<b>Tabelle" not in page
 
 
 def test_an_unknown_template_field_is_a_clear_error():
