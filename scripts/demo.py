@@ -174,7 +174,8 @@ def report(site: Site, smtp: SmtpServer, before: dict, rc: int, elapsed: float) 
     print("mail to the admin:")
     for mail in mails:
         print(f"  To: {mail.message['To']}\n  Subject: {mail.message['Subject']}\n")
-        print("\n".join("    " + line for line in mail.message.get_content().splitlines()))
+        # The text part (the mail also carries an HTML alternative).
+        print("\n".join("    " + line for line in mail.message.get_body(preferencelist=("plain",)).get_content().splitlines()))
     ok = rc == 0 and after.get("version") == "2.0.0" and record.get("outcome") == "updated" and len(mails) == 1
     say("Demo " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
