@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, conaktiv.server developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters conaktiv.server.run_record and conaktiv.server.history_table: the Updateverlauf from task results."""
+"""Filter conaktiv.server.run_record: an Updateverlauf record from task results (history_table.py shows records as a table)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, summary_table, to_dict
+from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, to_dict
 
 DOCUMENTATION = r"""
 name: run_record
@@ -113,16 +113,8 @@ def run_record(phases: dict[str, t.Any], run_id: str, host: str, started: str, o
         raise AnsibleFilterError(f"run_record: {exc}") from exc
 
 
-def history_table(records: list[dict[str, t.Any]]) -> str:
-    """The records as an aligned plain-text table."""
-    try:
-        return summary_table([from_dict(record) for record in records or []])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError(f"history_table: {exc}") from exc
-
-
 class FilterModule:
     """conaktiv.server history filters."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"run_record": run_record, "history_table": history_table}
+        return {"run_record": run_record}
