@@ -281,24 +281,26 @@ class Host(abc.ABC):
     def rename(self, source: str, target: str) -> None:
         """Rename ``source`` to ``target`` on the same volume; ``target`` must not exist."""
 
-    def read_text(self, path: str) -> str | None:
-        """The UTF-8 text of a file, or None when it does not exist."""
+    def _slurp(self, path: str) -> bytes | None:
+        """The bytes of a file, or None when it does not exist."""
         result = self.runner.module(self.slurp_module, {"src": path}, probe=True, allow_failure=True)
         if result.get("failed"):
             if "not found" in str(result.get("msg", "")).lower():
                 return None
             raise ModuleFailed(self.slurp_module, str(result.get("msg")), result)
-        return base64.b64decode(result["content"]).decode(self.text_encoding)
+        return base64.b64decode(result["content"])
+
+    def read_text(self, path: str) -> str | None:
+        """The UTF-8 text of a file, or None when it does not exist."""
+        data = self._slurp(path)
+        return None if data is None else data.decode(self.text_encoding)
 
     def read_tail(self, path: str, offset: int, max_bytes: int) -> Tail:
         """The bytes of ``path`` from ``offset`` on (at most the last ``max_bytes``; from 0 when the file is shorter than
         ``offset``, i.e. it was replaced), read while another process may be writing it. This one reads the whole file."""
-        result = self.runner.module(self.slurp_module, {"src": path}, probe=True, allow_failure=True)
-        if result.get("failed"):
-            if "not found" in str(result.get("msg", "")).lower():
-                return Tail(exists=False)
-            raise ModuleFailed(self.slurp_module, str(result.get("msg")), result)
-        data = base64.b64decode(result["content"])
+        data = self._slurp(path)
+        if data is None:
+            return Tail(exists=False)
         start = offset if offset <= len(data) else 0
         start = max(start, len(data) - max_bytes)
         return Tail(exists=True, size=len(data), start=start, data=data[start:])

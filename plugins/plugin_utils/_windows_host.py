@@ -272,15 +272,24 @@ def _exception_chain(error: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return chain
 
 
-def _script_error(result: dict[str, t.Any]) -> tuple[str, bool]:
-    """The innermost error message of a failed win_powershell run, and whether it means "in use"."""
+class ScriptFailure(t.NamedTuple):
+    """Why a win_powershell run failed: the innermost message, and whether it means "in use" or "access denied"."""
+
+    message: str
+    in_use: bool
+    denied: bool
+
+
+def _script_error(result: dict[str, t.Any]) -> ScriptFailure:
+    """The innermost error of a failed win_powershell run, classified by HRESULT or, failing that, by its words."""
     errors = [error for error in result.get("error") or [] if isinstance(error, dict)]
     if not errors:
-        return str(result.get("msg") or "the script failed without an error record"), False
+        return ScriptFailure(str(result.get("msg") or "the script failed without an error record"), False, False)
     chain = _exception_chain(errors[0])
     message = str((chain[-1] if chain else {}).get("message") or errors[0].get("output") or "unknown error").strip()
-    in_use = any(item.get("hresult") in _IN_USE_HRESULTS for item in chain) or _mentions(message, _IN_USE_WORDS)
-    return message, in_use
+    hresults = {item.get("hresult") for item in chain}
+    return ScriptFailure(message, bool(hresults & _IN_USE_HRESULTS) or _mentions(message, _IN_USE_WORDS),
+                         _HR_ACCESS_DENIED in hresults or _mentions(message, _DENIED_WORDS))
 
 
 def _mentions(message: str, words: tuple[str, ...]) -> bool:
@@ -439,11 +448,8 @@ class WindowsHost(Host):
         def attempt() -> dict[str, t.Any]:
             result = self._powershell(MOVE_SCRIPT, {"Path": source, "Destination": target})
             if result.get("failed"):
-                message, in_use = _script_error(result)
-                denied = _mentions(message, _DENIED_WORDS) or any(item.get("hresult") == _HR_ACCESS_DENIED
-                                                                  for error in result.get("error") or [] if isinstance(error, dict)
-                                                                  for item in _exception_chain(error))
-                return {"failed": True, "msg": message, "in_use": in_use, "denied": denied, "result": result}
+                failure = _script_error(result)
+                return {"failed": True, "msg": failure.message, "in_use": failure.in_use, "denied": failure.denied, "result": result}
             return result
 
         self._retry_in_use(attempt, f"renaming {source} to {target}", "ansible.windows.win_powershell",
@@ -460,7 +466,7 @@ class WindowsHost(Host):
         result = self._powershell(CLAIM_SCRIPT, {"Path": path})
         if not result.get("failed") and isinstance(result.get("result"), dict):
             return bool(result["result"].get("created"))
-        message = _script_error(result)[0]
+        message = _script_error(result).message
         # A folder at the path refuses CreateNew with "access denied", not "exists": whether the path exists now decides.
         if self.stat(path).exists:
             return False
@@ -492,7 +498,7 @@ class WindowsHost(Host):
         elif result.get("failed"):
             # The snippet itself could not run (or broke outside its steps): the first step not reported is the one.
             report.failed_step = next((step for step in STEPS if step not in steps), "start_done")
-            report.error = _script_error(result)[0]
+            report.error = _script_error(result).message
         return report
 
     def same_volume(self, first: str, second: str) -> bool:
@@ -536,7 +542,7 @@ class WindowsHost(Host):
         # ZIP_SCRIPT for one source too: win_zip zips a single file in Update mode (held in memory, < 2 GiB).
         result = self._powershell(ZIP_SCRIPT, {"Path": list(sources), "Destination": target})
         if result.get("failed"):
-            raise ModuleFailed("ansible.windows.win_powershell", f"zipping {', '.join(sources)} into {target} failed: {_script_error(result)[0]}",
+            raise ModuleFailed("ansible.windows.win_powershell", f"zipping {', '.join(sources)} into {target} failed: {_script_error(result).message}",
                                result)
 
     # -- processes and services -----------------------------------------------------------------
@@ -589,13 +595,13 @@ class WindowsHost(Host):
     def clients_connected(self, port: int) -> bool:
         result = self._powershell(CONNECTIONS_SCRIPT, {"Port": str(int(port))}, probe=True)
         if result.get("failed") or not isinstance(result.get("result"), dict):
-            raise ModuleFailed("ansible.windows.win_powershell", f"reading the connections to port {port} failed: {_script_error(result)[0]}", result)
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading the connections to port {port} failed: {_script_error(result).message}", result)
         return int(result["result"].get("connections") or 0) > 0
 
     def read_tail(self, path: str, offset: int, max_bytes: int) -> Tail:
         result = self._powershell(TAIL_SCRIPT, {"Path": path, "Offset": str(int(offset)), "MaxBytes": str(int(max_bytes))}, probe=True)
         if result.get("failed") or not isinstance(result.get("result"), dict):
-            raise ModuleFailed("ansible.windows.win_powershell", f"reading {path} failed: {_script_error(result)[0]}", result)
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading {path} failed: {_script_error(result).message}", result)
         found = result["result"]
         if not found.get("exists"):
             return Tail(exists=False)
@@ -637,7 +643,7 @@ class WindowsHost(Host):
     def _volume(self, path: str) -> dict[str, t.Any]:
         result = self._powershell(VOLUME_SCRIPT, {"Path": path}, probe=True)
         if result.get("failed") or not isinstance(result.get("result"), dict):
-            raise ModuleFailed("ansible.windows.win_powershell", f"reading the volume of {path} failed: {_script_error(result)[0]}", result)
+            raise ModuleFailed("ansible.windows.win_powershell", f"reading the volume of {path} failed: {_script_error(result).message}", result)
         return result["result"]
 
     def _retry_in_use(self, attempt: t.Callable[[], dict[str, t.Any]], what: str, module: str, aftermath: str,
