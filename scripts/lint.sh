@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ansible-lint with the production profile (.ansible-lint) over the whole collection.
+# ansible-lint with the production profile (.ansible-lint) over the whole collection, extensions/awx included (its setup
+# playbook needs awx.awx, which scripts/setup.sh puts into .collections).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/env.sh

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One setup path for every command: a Python >= 3.12, .venv with the pinned requirements, and the
 # collections we depend on (ansible.windows, community.windows, community.general) taken out of the
-# PyPI "ansible" bundle because Ansible Galaxy is not reachable. Re-running is a no-op when nothing
-# changed (stamps keyed on the requirement files).
+# PyPI "ansible" bundle because Ansible Galaxy is not reachable (awx.awx for the AWX kit out of an older
+# one). Re-running is a no-op when nothing changed (stamps keyed on the requirement files).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$root/.venv"
@@ -10,6 +10,10 @@ collections="$root/.collections"
 # The ansible bundle whose copies of ansible.windows / community.windows / community.general we use.
 bundle_version=14.5.0
 bundle_collections=(ansible/windows community/windows community/general)
+# awx.awx is no dependency of the collection: only the AWX kit's setup playbook (extensions/awx), its tests and lint use
+# it. The 14.x bundles no longer carry it; 12.3.0 does (awx.awx 24.6.1). Its own stamp, so each bundle is taken once.
+awx_bundle_version=12.3.0
+awx_bundle_collections=(awx/awx)
 
 find_python() {
   local candidate
@@ -53,15 +57,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-cstamp="$collections/.bundle-$bundle_version"
-if [ ! -f "$cstamp" ]; then
-  echo "setup: taking ${bundle_collections[*]} out of ansible==$bundle_version"
+# take_from_bundle VERSION NAME...: extract the named collections (namespace/name) of ansible==VERSION into .collections.
+take_from_bundle() {
+  local version=$1 dl
+  shift
+  echo "setup: taking $* out of ansible==$version"
   dl=$(mktemp -d)
-  trap 'rm -rf "$dl"' EXIT
-  pip download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$bundle_version"
-  rm -rf "$collections"
+  # shellcheck disable=SC2064 # the folder of this call, expanded now
+  trap "rm -rf '$dl'" EXIT
+  pip download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$version"
   mkdir -p "$collections/ansible_collections"
-  "$venv/bin/python" - "$dl"/ansible-*.whl "$collections" "${bundle_collections[@]}" <<'PY'
+  "$venv/bin/python" - "$dl"/ansible-*.whl "$collections" "$@" <<'PY'
 import sys, zipfile, pathlib
 wheel, dest, wanted = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3:]
 prefixes = tuple(f"ansible_collections/{name}/" for name in wanted)
@@ -69,7 +75,22 @@ with zipfile.ZipFile(wheel) as archive:
     members = [m for m in archive.namelist() if m.startswith(prefixes) and ".." not in m.split("/")]
     archive.extractall(dest, members)
 PY
+  rm -rf "$dl"
+  trap - EXIT
+}
+
+cstamp="$collections/.bundle-$bundle_version"
+if [ ! -f "$cstamp" ]; then
+  # A new main bundle starts .collections afresh (this also drops the awx stamp, so awx.awx is taken again below).
+  rm -rf "$collections"
+  take_from_bundle "$bundle_version" "${bundle_collections[@]}"
   touch "$cstamp"
+fi
+astamp="$collections/.bundle-$awx_bundle_version"
+if [ ! -f "$astamp" ]; then
+  rm -rf "$collections/ansible_collections/awx"
+  take_from_bundle "$awx_bundle_version" "${awx_bundle_collections[@]}"
+  touch "$astamp"
 fi
 # The collection itself, addressable as conaktiv.server from the checkout.
 mkdir -p "$collections/ansible_collections/conaktiv"
