@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The real peers the tests run against: archive tools as admins and vendors use them (Info-ZIP zip/unzip, 7-Zip, bsdtar),
-# Debian's vsftpd and nginx, pure-ftpd, and libfuse2 for a case-insensitive file system (fusepy, in requirements.txt).
+# Debian's vsftpd and nginx, pure-ftpd, libfuse2 for a case-insensitive file system (fusepy, in requirements.txt), and
+# Chromium, the browser that renders the HTML fleet report in the tests (tests/integration/browser.py).
 # Debian packages, installed only when missing; needs root and apt-get. Services that come with a package are never
 # started by the installation (policy-rc.d): the tests start their own instances on loopback and end exactly those.
 # pure-ftpd conflicts with vsftpd as a package (both provide ftp-server): its .deb is unpacked into build/peers/pure-ftpd
 # instead. Without root or apt the tests that need a peer are skipped, saying which package is missing.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-declare -A wanted=([zip]=zip [unzip]=unzip [7zz]=7zip [bsdtar]=libarchive-tools [vsftpd]=vsftpd [nginx]=nginx)
+declare -A wanted=([zip]=zip [unzip]=unzip [7zz]=7zip [bsdtar]=libarchive-tools [vsftpd]=vsftpd [nginx]=nginx [chromium]=chromium)
 missing=()
 for command in "${!wanted[@]}"; do
   command -v "$command" >/dev/null 2>&1 || [ -x "/usr/sbin/$command" ] || missing+=("${wanted[$command]}")

@@ -17,7 +17,9 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._options import (
     COMMON_SPEC, CONTROL_OPTION, SERVICE_OPTION, Layout, layout)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
+from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+from ansible_collections.conaktiv.server.plugins.plugin_utils._time_zone import HostZone
 from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -60,6 +62,7 @@ class ActionModule(PhaseAction):
         facts["free_bytes"] = host.free_bytes(where.parent)
         facts.update(self._history(host, where, args["history_count"]))
         facts["run_journal"] = summary(read_journal(host.read_text(where.journal)))
+        facts["time_zone"] = self._time_zone(host)
         if args.get("version"):
             facts["target_version"] = args["version"]
             # An unfinished update, a failed server or lagging data are not "up to date", whatever the version says.
@@ -76,6 +79,14 @@ class ActionModule(PhaseAction):
         text = host.read_text(host.join(where.server, args["version_file"]))
         return {"installed_version": text.strip() if text else None, "version_source": "file" if text else None,
                 "structure_version": None, "control_state": "unreachable" if control.enabled else "not configured"}
+
+    @staticmethod
+    def _time_zone(host: Host) -> dict[str, str | None]:
+        # A host that cannot tell its zone is still worth a status: its times are then shown (and labelled) as UTC.
+        try:
+            return host.time_zone().as_dict()
+        except ModuleFailed:
+            return HostZone().as_dict()
 
     @staticmethod
     def _layout_facts(host: Host, where: Layout, args: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -9,6 +9,7 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import from_dict, summary_table
+from ansible_collections.conaktiv.server.plugins.plugin_utils._time_zone import from_dict as zone_from_dict
 
 DOCUMENTATION = r"""
 name: history_table
@@ -25,10 +26,20 @@ description:
     record fails with a message naming what is wrong.
 options:
   _input:
-    description: The history records (see the collection's docs/history.md).
+    description: The history records (see the collection's R(docs/docsite/rst/history.rst,ansible_collections.conaktiv.server.docsite.history)).
     type: list
     elements: dict
     required: true
+  language:
+    description: The language of the header, the outcomes and V(unfinished); the playbooks pass C(conaktiv_update_language).
+    type: str
+    choices: [de, en]
+    default: en
+  time_zone:
+    description:
+      - The host's time zone as M(conaktiv.server.info) returns it (RV(conaktiv.server.info#module:time_zone)); the start is then
+        shown as the host's local time with the zone's name (V(2026-11-23 22:01 CET)). Without it, UTC without a name.
+    type: dict
 seealso:
   - module: conaktiv.server.info
   - module: conaktiv.server.history
@@ -45,6 +56,10 @@ EXAMPLES = r"""
 - name: Show it as a table
   ansible.builtin.debug:
     msg: "{{ (conaktiv.history | conaktiv.server.history_table).splitlines() }}"
+
+- name: Show it in German, in the host's local time
+  ansible.builtin.debug:
+    msg: "{{ (conaktiv.history | conaktiv.server.history_table(language='de', time_zone=conaktiv.time_zone)).splitlines() }}"
 """
 
 RETURN = r"""
@@ -54,10 +69,10 @@ _value:
 """
 
 
-def history_table(records: list[dict[str, t.Any]]) -> str:
+def history_table(records: list[dict[str, t.Any]], language: str = "en", time_zone: dict[str, t.Any] | None = None) -> str:
     """The records as an aligned plain-text table."""
     try:
-        return summary_table([from_dict(record) for record in records or []])
+        return summary_table([from_dict(record) for record in records or []], language, zone_from_dict(time_zone) if time_zone else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"history_table: {exc}") from exc
 

@@ -12,8 +12,8 @@ description:
     the logged-in users, which preserved items exist, a staged package, free disk space beside the server
     folder, the C(_oldNNNN) folders and the last records of the update history.
   - Runs unchanged under C(--check).
-  - "Round trips: about 9 module calls (stat, version, status, sessions, service state, one listing, stage marker,
-    free disk, history, run journal)."
+  - "Round trips: about 10 module calls (stat, version, status, sessions, service state, one listing, stage marker,
+    free disk, history, run journal, time zone)."
 version_added: 0.1.0
 author:
   - conaktiv.server developers (!UNKNOWN)
@@ -172,6 +172,15 @@ run_journal:
   type: dict
   sample: {"unfinished": false, "last_run": "20261123T220100Z-crm1-0a1b2c", "runs": ["20261123T220100Z-crm1-0a1b2c"], "version": "9.1.0",
            "phase": "mail", "phase_status": "done", "holder": null, "outcome": "updated", "warnings": []}
+time_zone:
+  description:
+    - The host's time zone, to show the history's UTC times as the host's local time (the update window is local time too).
+    - C(name) is the IANA name (from C(TZ), C(/etc/localtime) or C(/etc/timezone); on Windows the registry's zone id, which C(tzutil /g) prints,
+      mapped with the CLDR table), null when the host does not tell one; C(offset) the UTC offset now (POSIX, V(+0100));
+      C(label) what the host called it when that is no IANA name (a Windows id). All null when it could not be read.
+  returned: always
+  type: dict
+  sample: {"name": "Europe/Berlin", "offset": "+0100", "label": null}
 started:
   description: When the task started, in UTC (ISO 8601).
   returned: always

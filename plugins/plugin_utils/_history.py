@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import quote, quote_plus
 
+from ._i18n import OUTCOME_LABELS, check_language
 from ._text import format_duration
+from ._time_zone import HostZone, local_time
 
 HISTORY_FILE_NAME = "conaktiv-update-history.jsonl"
 SCHEMA_VERSION = 1
@@ -266,23 +268,31 @@ def summary_line(record: RunRecord) -> str:
     return line
 
 
-_TABLE_HEADER = ("started", "outcome", "from", "to", "duration", "downtime", "problem")
+_TABLE_HEADERS = {"en": ("started", "outcome", "from", "to", "duration", "downtime", "problem"),
+                  "de": ("Beginn", "Ergebnis", "von", "auf", "Dauer", "Ausfallzeit", "Problem")}
+_NO_RECORDS = {"en": "no update runs recorded", "de": "keine Updates aufgezeichnet"}
+_UNFINISHED = {"en": "unfinished", "de": "unvollendet"}
 
 
-def _table_row(record: RunRecord) -> tuple[str, ...]:
+def _table_row(record: RunRecord, language: str, zone: HostZone | None) -> tuple[str, ...]:
     """The cells of one record in the summary table."""
     duration = run_duration(record)
     problem = ": ".join(part for part in (record.failed_phase or "", _short_error(record.error)) if part)
-    return (_when(record), record.outcome, record.from_version or "-", record.to_version or "-",
-            format_duration(duration) if duration is not None else "unfinished", _duration_text(record.downtime_s) or "-", problem)
+    when = _when(record) if zone is None else (local_time(record.started, zone) if _moment(record.started) else record.started)
+    return (when or "-", OUTCOME_LABELS[language].get(record.outcome, record.outcome) if language != "en" else record.outcome,
+            record.from_version or "-", record.to_version or "-",
+            format_duration(duration) if duration is not None else _UNFINISHED[language], _duration_text(record.downtime_s) or "-", problem)
 
 
-def summary_table(records: list[RunRecord]) -> str:
-    """An aligned plain-text table of the records, one per line, with a header."""
+def summary_table(records: list[RunRecord], language: str = "en", zone: HostZone | None = None) -> str:
+    """An aligned plain-text table of the records, one per line, with a header; with ``zone`` the start is the host's local
+    time with the zone's name (else UTC without it)."""
+    check_language(language)
     if not records:
-        return "no update runs recorded"
-    rows = [_TABLE_HEADER] + [_table_row(record) for record in records]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(_TABLE_HEADER))]
+        return _NO_RECORDS[language]
+    header = _TABLE_HEADERS[language]
+    rows = [header] + [_table_row(record, language, zone) for record in records]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import typing as t
 from ._backup_names import doomed_backups
 from ._journal import fill_slots
 from ._runner import ModuleFailed, Runner
+from ._time_zone import HostZone
 
 if t.TYPE_CHECKING:
     from ._cutover import CutoverPlan, CutoverReport
@@ -454,6 +455,10 @@ class Host(abc.ABC):
     @abc.abstractmethod
     def run(self, command: list[str], probe: bool = False) -> CommandResult:
         """Run a command (argv list) on the host without a shell; ``probe`` marks a read-only command."""
+
+    @abc.abstractmethod
+    def time_zone(self) -> HostZone:
+        """The host's time zone (IANA name where it tells one), for showing UTC records as its local time. One round trip."""
 
     @abc.abstractmethod
     def service_state(self, name: str) -> str | None:

@@ -20,6 +20,26 @@ DEFAULT_STOP_MESSAGE = {
     "en": "The ConAktiv server will be stopped {in_minutes} for the update to version {version}. Please save your work and log off.",
 }
 
+# The outcome of an update, its phases and a phase's result, as the mail, the reports and the history table name them.
+OUTCOME_LABELS = {
+    "de": {"updated": "aktualisiert", "up_to_date": "bereits aktuell", "skipped": "übersprungen", "failed": "fehlgeschlagen",
+           "rolled_back": "zurückgerollt", "interrupted": "unterbrochen"},
+    "en": {"updated": "updated", "up_to_date": "up to date", "skipped": "skipped", "failed": "failed", "rolled_back": "rolled back",
+           "interrupted": "interrupted"},
+}
+PHASE_LABELS = {
+    "de": {"stage": "Bereitstellen", "backup_pre": "Sicherung vorher", "stop": "Stopp", "swap": "Austausch", "start": "Start",
+           "structure_update": "Strukturaktualisierung", "backup_post": "Sicherung nachher", "cleanup": "Aufräumen",
+           "rollback_stop": "Rollback: Stopp", "rollback_swap": "Rollback: Austausch", "rollback_restore": "Rollback: Daten zurück",
+           "rollback_start": "Rollback: Start"},
+    "en": {"stage": "stage", "backup_pre": "backup before", "stop": "stop", "swap": "swap", "start": "start",
+           "structure_update": "structure update", "backup_post": "backup after", "cleanup": "cleanup", "rollback_stop": "rollback: stop",
+           "rollback_swap": "rollback: swap", "rollback_restore": "rollback: restore", "rollback_start": "rollback: start"},
+}
+
+RESULT_LABELS = {"de": {"ok": "ok", "changed": "geändert", "skipped": "übersprungen", "failed": "fehlgeschlagen"},
+                 "en": {"ok": "ok", "changed": "changed", "skipped": "skipped", "failed": "failed"}}
+
 _TEXTS: dict[str, dict[str, str]] = {
     "drain_start": {"de": "{host}: Warte, bis sich {users} abgemeldet {have} (höchstens {limit}).",
                     "en": "{host}: waiting for {users} to log off (at most {limit})."},

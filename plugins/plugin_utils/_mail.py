@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import typing as t
 
+from ._i18n import OUTCOME_LABELS, PHASE_LABELS, RESULT_LABELS
 from ._report import MARKERS
 from ._text import format_duration, render_message
 
@@ -49,23 +50,6 @@ Update history (newest last):
 }
 DEFAULT_SUBJECT, DEFAULT_BODY = SUBJECTS["en"], BODIES["en"]
 
-OUTCOME_LABELS = {
-    "de": {"updated": "aktualisiert", "up_to_date": "bereits aktuell", "skipped": "übersprungen", "failed": "fehlgeschlagen",
-           "rolled_back": "zurückgerollt", "interrupted": "unterbrochen"},
-    "en": {"updated": "updated", "up_to_date": "up to date", "skipped": "skipped", "failed": "failed", "rolled_back": "rolled back",
-           "interrupted": "interrupted"},
-}
-PHASE_LABELS = {
-    "de": {"stage": "Bereitstellen", "backup_pre": "Sicherung vorher", "stop": "Stopp", "swap": "Austausch", "start": "Start",
-           "structure_update": "Strukturaktualisierung", "backup_post": "Sicherung nachher", "cleanup": "Aufräumen",
-           "rollback_stop": "Rollback: Stopp", "rollback_swap": "Rollback: Austausch", "rollback_restore": "Rollback: Daten zurück",
-           "rollback_start": "Rollback: Start"},
-    "en": {"stage": "stage", "backup_pre": "backup before", "stop": "stop", "swap": "swap", "start": "start",
-           "structure_update": "structure update", "backup_post": "backup after", "cleanup": "cleanup", "rollback_stop": "rollback: stop",
-           "rollback_swap": "rollback: swap", "rollback_restore": "rollback: restore", "rollback_start": "rollback: start"},
-}
-_RESULT_LABELS = {"de": {"ok": "ok", "changed": "geändert", "skipped": "übersprungen", "failed": "fehlgeschlagen"},
-                  "en": {"ok": "ok", "changed": "changed", "skipped": "skipped", "failed": "failed"}}
 _NONE = {"de": "keine", "en": "none"}
 
 
@@ -77,7 +61,7 @@ def mail_values(host: str, record: dict[str, t.Any], history_lines: list[str], l
     """The fields the subject and body templates can use; ``marker`` ("[ZURÜCKGEROLLT] ", "[FAILED] ", empty on success) makes
     an update that did not succeed stand out in the inbox."""
     phases = record.get("phases") or []
-    phase_lines = [f"  {phase_label(p.get('name'), language):<24} {_RESULT_LABELS[language].get(p.get('outcome'), p.get('outcome', '?')):<14} "
+    phase_lines = [f"  {phase_label(p.get('name'), language):<24} {RESULT_LABELS[language].get(p.get('outcome'), p.get('outcome', '?')):<14} "
                    f"{format_duration(float(p.get('duration_s') or 0)):>10}" + (f"  {p['detail']}" if p.get("detail") else "") for p in phases]
     downtime = record.get("downtime_s")
     outcome = str(record.get("outcome") or "unknown")
@@ -109,7 +93,7 @@ def html_body(values: dict[str, str], record: dict[str, t.Any], history_lines: l
     colour = {"updated": "#1a7f37", "up_to_date": "#1a7f37", "rolled_back": "#b35900", "failed": "#b00020", "interrupted": "#b35900"}
     rows = "".join(
         f"<tr><td>{html.escape(phase_label(p.get('name'), language))}</td>"
-        f"<td>{html.escape(_RESULT_LABELS[language].get(p.get('outcome'), str(p.get('outcome', '?'))))}</td>"
+        f"<td>{html.escape(RESULT_LABELS[language].get(p.get('outcome'), str(p.get('outcome', '?'))))}</td>"
         f"<td style=\"text-align:right\">{html.escape(format_duration(float(p.get('duration_s') or 0)))}</td>"
         f"<td>{html.escape(str(p.get('detail') or ''))}</td></tr>" for p in record.get("phases") or [])
     facts = [("Ergebnis" if de else "Outcome", values["outcome_label"]), ("Version", f"{values['from_version']} -> {values['to_version']}"),

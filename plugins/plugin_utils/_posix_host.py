@@ -12,6 +12,7 @@ import typing as t
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
 from ._host import Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
 from ._runner import ModuleFailed, failure_message
+from ._time_zone import HostZone, posix_zone
 
 
 class PosixHost(Host):
@@ -181,6 +182,9 @@ class PosixHost(Host):
             raise ModuleFailed("ansible.builtin.command", f"{what} failed: {detail}", result)
         return CommandResult(rc=0, stdout=str(result.get("stdout", "")), stderr=str(result.get("stderr", "")))
 
+    def time_zone(self) -> HostZone:
+        return posix_zone(self._checked_run(["sh", "-c", TIME_ZONE_SCRIPT], "reading the time zone", probe=True).stdout)
+
     def service_state(self, name: str) -> str | None:
         result = self.runner.module("ansible.builtin.systemd_service", {"name": name}, probe=True, allow_failure=True)
         status = result.get("status") or {}
@@ -324,6 +328,16 @@ excess=$((count - keep + 1))
 printf '%s\n' "$names" | head -n "$excess" | while IFS= read -r name; do
   rm -f -- "$dir/$name" && echo "removed $name"
 done
+"""
+
+
+# The host's time zone as every program there sees it: TZ, the zone /etc/localtime links to (Linux, macOS), /etc/timezone (Debian),
+# and the UTC offset now; _time_zone.posix_zone picks from them.
+TIME_ZONE_SCRIPT = r"""
+[ -n "${TZ:-}" ] && printf 'TZ %s\n' "$TZ"
+[ -L /etc/localtime ] && printf 'L %s\n' "$(readlink /etc/localtime)"
+[ -r /etc/timezone ] && printf 'F %s\n' "$(head -n 1 /etc/timezone)"
+printf 'O %s\n' "$(date +%z)"
 """
 
 

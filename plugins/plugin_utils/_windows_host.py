@@ -7,7 +7,7 @@ gets its values through ``parameters`` (never by building script text), and each
 Windows realities handled here: paths are ``PureWindowsPath`` (drive letters, UNC, backslashes, spaces),
 names compare case-insensitively, a rename refused because a file is in use is retried with a capped
 backoff, and service start/stop is bounded by a deadline although ``win_service`` itself has none.
-See ``docs/windows.md``.
+See ``docs/docsite/rst/windows.rst``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ._cutover import STEPS, CutoverPlan, CutoverReport, item_json
 from ._host import CommandResult, Host, HttpResponse, PathStat, Tail, http_response
 from ._runner import ModuleFailed
 from ._service import ServiceError
+from ._time_zone import HostZone, windows_zone
 
 # -- the only PowerShell of this collection ---------------------------------------------------------
 
@@ -373,6 +374,10 @@ def dotnet_regex(regexp: str) -> str:
     return "".join(out)
 
 
+# Where Windows keeps its time zone (Set-TimeZone and tzutil /s write it).
+TIME_ZONE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation"
+
+
 class WindowsHost(Host):
     """Maps host operations onto ``ansible.windows`` and ``community.windows`` modules."""
 
@@ -553,6 +558,17 @@ class WindowsHost(Host):
             raise ModuleFailed("ansible.windows.win_command", str(result.get("msg")), result)
         return CommandResult(rc=int(result.get("rc", 1)), stdout=str(result.get("stdout") or ""), stderr=str(result.get("stderr") or ""))
 
+    def time_zone(self) -> HostZone:
+        # The zone Windows uses is in the registry (what tzutil /g prints, without a command that reports "changed"):
+        # TimeZoneKeyName ("W. Europe Standard Time") and DynamicDaylightTimeDisabled (1: no automatic summer time).
+        result = self.runner.module("ansible.windows.win_reg_stat", {"path": TIME_ZONE_KEY}, probe=True, allow_failure=True)
+        if result.get("failed") or not result.get("exists"):
+            raise ModuleFailed("ansible.windows.win_reg_stat", f"reading the time zone ({TIME_ZONE_KEY}) failed: {result.get('msg') or 'no such key'}",
+                               result)
+        properties = result.get("properties") or {}
+        return windows_zone(str((properties.get("TimeZoneKeyName") or {}).get("value") or ""),
+                            summer_time_disabled=(properties.get("DynamicDaylightTimeDisabled") or {}).get("value") == 1)
+
     def service_state(self, name: str) -> str | None:
         info = self._service_info(name)
         if info is None:
@@ -667,7 +683,7 @@ class WindowsHost(Host):
                 raise ModuleFailed(module, f"{what} failed: access to the network path {network} is denied ({outcome['msg']}). Over WinRM "
                                            "with NTLM, or Kerberos without delegation, the session cannot pass the credentials on to the file "
                                            "server (the double hop), so a share that works at the console is denied here. Use CredSSP or "
-                                           "Kerberos delegation, or become (runas) an account with access to the share; see docs/windows.md.",
+                                           "Kerberos delegation, or become (runas) an account with access to the share; see docs/docsite/rst/windows.rst.",
                                    outcome["result"])
             if paused + delay > self.in_use_retry_s:
                 raise ModuleFailed(module, f"{what} failed: a file in it is still in use ({outcome['msg']}); tried {tries} times, "

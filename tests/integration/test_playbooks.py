@@ -23,11 +23,16 @@ def test_status_shows_version_users_and_history_and_changes_nothing(tmp_path, si
     assert recorded.rc == 0, recorded.output
     inventory = write_inventory(tmp_path / "inventory.yml", {"localhost": role_vars(sim_site, sim_package("2.0.0"))})
     listing = sorted(p.name for p in sim_site.root.iterdir())
-    run = run_playbook(REPO / "playbooks" / "status.yml", tmp_path / "status.jsonl", inventory=inventory, extra_args=["--check"])
+    run = run_playbook(REPO / "playbooks" / "status.yml", tmp_path / "status.jsonl", inventory=inventory,
+                       extra_args=["--check", "-e", f"conaktiv_status_report_dir={tmp_path / 'report'}"], env_extra={"TZ": "Europe/Berlin"})
     assert run.rc == 0, run.output
-    assert "version:    1.0.0 (control)" in run.output
-    assert "users:      anna" in run.output
-    assert "2026-11-23 22:00  updated  0.9.0  1.0.0" in run.output
+    lines = run.task("Show the server's state and its update history")["msg"]
+    assert "Version:          1.0.0 (Steuerschnittstelle)" in lines
+    assert "Benutzer:         anna" in lines and "Zeitzone:         Europe/Berlin" in lines
+    # The history holds UTC; the server's local time is shown, with its zone.
+    assert any(line.startswith("2026-11-23 23:00 CET  aktualisiert  0.9.0  1.0.0") for line in lines), lines
+    # The report is the controller's: written under --check too; the server is untouched.
+    assert (tmp_path / "report" / "conaktiv-status.html").is_file()
     assert sorted(p.name for p in sim_site.root.iterdir()) == listing
     assert sim_site.token not in run.output
 

@@ -10,7 +10,9 @@ at the points that matter and two runs at once.
 
 from __future__ import annotations
 
+import datetime
 import threading
+import zoneinfo
 
 import pytest
 
@@ -178,3 +180,19 @@ def test_two_runs_at_once_one_updates_and_the_other_refuses(win):
     assert results["first"].rc == 0, results["first"].output
     assert results["second"].rc != 0 and "another update" in results["second"].output.lower()
     assert win.site.service.version == "2.0.0" and [r.outcome for r in history(win)] == ["updated"]
+
+
+def test_the_status_playbook_shows_the_update_in_the_servers_local_time(win):
+    assert win.update(win.package()).rc == 0
+    report = win.workdir / "report"
+    run = win.status(win.package(), extra_args=["-e", f"conaktiv_status_report_dir={report}"])
+    assert run.rc == 0, run.output
+    lines = run.task("Show the server's state and its update history")["msg"]
+    # tzutil /g says "W. Europe Standard Time": the history's UTC times are shown in Berlin time.
+    assert "Version:          2.0.0 (Steuerschnittstelle)" in lines and "Zeitzone:         Europe/Berlin" in lines
+    (record,) = history(win)
+    started = datetime.datetime.fromisoformat(record.started).astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert any(line.startswith(f"{started:%Y-%m-%d %H:%M %Z}  aktualisiert  1.0.0  2.0.0") for line in lines), lines
+    table = run.task("Show the fleet as one table")["msg"]
+    assert table[2].split()[:3] == ["conaktiv-win01", "2.0.0", "läuft"]
+    assert (report / "conaktiv-status.html").is_file()

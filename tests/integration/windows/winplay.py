@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import os
 import pathlib
 import signal
@@ -29,7 +30,7 @@ for folder in (HERE.parent, HERE.parents[1] / "unit" / "windows"):
         sys.path.insert(0, str(folder))
 
 # pylint: disable=wrong-import-position
-from playbook import PlaybookRun, ansible_env, playbook_command, read_results, run_playbook  # noqa: E402
+from playbook import REPO, PlaybookRun, ansible_env, playbook_command, read_results, run_playbook  # noqa: E402
 
 from conaktiv_sim.package import build_package  # noqa: E402
 from winemu import WindowsEmulator  # noqa: E402
@@ -118,6 +119,14 @@ class Win:
         self.server.trap = None
         assert proc.returncode == -signal.SIGKILL, f"the run was not killed (rc {proc.returncode}):\n{output}"
         return PlaybookRun(rc=proc.returncode, output=output, results=read_results(results))
+
+    def status(self, package: pathlib.Path, *, extra_args: t.Sequence[str] = ()) -> PlaybookRun:
+        """playbooks/status.yml against this host, with the role's variables (as the inventory would give them). The connection
+        comes from the inventory only: as an extra variable it would also apply to the report written on localhost."""
+        variables = self.workdir / "status-vars.json"
+        variables.write_text(json.dumps({**self.role_vars(package), "conaktiv_update_hosts": HOST}), encoding="utf-8")
+        return run_playbook(REPO / "playbooks" / "status.yml", self.workdir / "status.jsonl", inventory=str(self.inventory()),
+                            extra_args=[*extra_args, "-e", f"@{variables}"], env_extra=ENV)
 
     def read(self, winpath: str) -> str:
         return self.emulator.fs.local(winpath).read_text(encoding="utf-8-sig")

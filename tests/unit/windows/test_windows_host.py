@@ -477,3 +477,11 @@ def test_message_console_uses_win_msg(host, emulator):
 def test_every_abstract_method_is_implemented(host):
     assert not getattr(WindowsHost, "__abstractmethods__")
     assert isinstance(host, WindowsHost)
+
+
+def test_time_zone_reads_the_registry_and_maps_the_id_to_the_iana_name(host, emulator):
+    assert host.time_zone().name == "Europe/Berlin"
+    emulator.time_zone_id, emulator.summer_time_disabled = "GMT Standard Time", True
+    zone = host.time_zone()
+    assert (zone.name, zone.offset, zone.label) == (None, "+0000", "GMT Standard Time")
+    assert [(call.module, call.changed) for call in emulator.calls[-2:]] == [("ansible.windows.win_reg_stat", False)] * 2

@@ -48,6 +48,7 @@ PureWin = pathlib.PureWindowsPath
 Result = dict[str, t.Any]
 
 READ_ONLY_MODULES = frozenset({"ansible.windows.win_stat", "ansible.windows.win_find", "ansible.windows.slurp", "ansible.windows.win_service_info",
+                               "ansible.windows.win_reg_stat",
                                "ansible.windows.win_wait_for", "community.windows.win_wait_for_process"})
 TEMP_FOLDER = "C:\\Users\\ansible\\AppData\\Local\\Temp"  # %TEMP% of the WinRM user: where transfers land first
 _POLL = 0.05  # seconds between two looks of an emulated wait (the real modules sleep a second)
@@ -457,7 +458,7 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
         return 404, {"error": f"no route {method} {path}"}
 
     def status(self) -> Result:
-        # server_path: the folder the service runs from (docs/control-interface.md), as the service's binary path names it.
+        # server_path: the folder the service runs from (docs/docsite/rst/control-interface.rst), as the service's binary path names it.
         self.catch_up()
         if self.migration_failed:
             return {"version": self.version, "structure_version": self.structure_version, "state": "failed", "server_path": self.server_path,
@@ -494,6 +495,9 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         self.violations: list[str] = []
         self.services: list[FakeService] = []
         self.programs: dict[str, t.Callable[[list[str]], tuple[int, str, str]]] = {"sc": self._sc_exe}
+        #: The zone in the registry (TimeZoneKeyName, what tzutil /g prints); a German server's by default.
+        self.time_zone_id = "W. Europe Standard Time"
+        self.summer_time_disabled = False
         self.console_messages: list[str] = []
         #: What the modules wrote to the Windows event log (their invocations, see execute).
         self.event_log: list[str] = []
@@ -1124,6 +1128,22 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             out = f"\r\nSERVICE_NAME: {service.name}\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n" \
                   f"        STATE              : {code}  {label}\r\n"
         return rc, out.encode("cp850", errors="replace").decode("utf-8", errors="replace"), ""
+
+    def _win_reg_stat(self, params: dict[str, t.Any]) -> Result:
+        """win_reg_stat of the time zone key only (the one the adapter reads): without ``name`` every value of the key under
+        ``properties`` as {type, value, raw_value} (ansible.windows win_reg_stat.ps1); any other key does not exist here."""
+        path = str(params.get("path") or "")
+        if not re.match(r"^HK(CC|CR|CU|LM|U):\\", path):
+            return failed(f"path: {path} is not a valid registry path, see module documentation for examples.")
+        if path.casefold() != winhost.TIME_ZONE_KEY.casefold():
+            return {"changed": False, "exists": False}
+        values = {"TimeZoneKeyName": ("REG_SZ", self.time_zone_id), "DynamicDaylightTimeDisabled": ("REG_DWORD", int(self.summer_time_disabled)),
+                  "StandardName": ("REG_SZ", "@tzres.dll,-322"), "Bias": ("REG_DWORD", 4294967236)}
+        properties = {name: {"type": kind, "value": value, "raw_value": value} for name, (kind, value) in values.items()}
+        if params.get("name") is not None:
+            found = properties.get(params["name"])
+            return {"changed": False, "exists": bool(found), **(found or {})}
+        return {"changed": False, "exists": True, "properties": properties, "sub_keys": ["Dynamic DST"]}
 
     def _win_service_info(self, params: dict[str, t.Any]) -> Result:
         name = params.get("name")

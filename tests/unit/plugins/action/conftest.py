@@ -29,6 +29,7 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, Host, HttpResponse, PathStat, Tail
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed, Runner
+from ansible_collections.conaktiv.server.plugins.plugin_utils._time_zone import HostZone
 
 ModuleHandler = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 HttpHandler = t.Callable[[str, str, dict[str, str], t.Any], HttpResponse]
@@ -162,6 +163,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         self.command_handler: CommandHandler | None = None
         self.port_handler: t.Callable[[int, str, int], bool] = lambda port, state, timeout: True
         self.clients_handler: t.Callable[[int], bool] = lambda port: False
+        self.zone = HostZone(name="Europe/Berlin", offset="+0100")
 
     # -- setting up -------------------------------------------------------------------------------
     def attach(self, runner: Runner) -> FakeHost:
@@ -416,6 +418,10 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         if self.command_handler is None:
             return CommandResult(rc=0, stdout="", stderr="")
         return self.command_handler(list(command))
+
+    def time_zone(self) -> HostZone:
+        self._record("time_zone")
+        return self.zone
 
     def service_state(self, name: str) -> str | None:
         self._record("service_state", name)
