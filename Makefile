@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 ENV := source scripts/env.sh &&
 
-.PHONY: setup test pytest unit integration faults sanity lint build demo clean distclean
+.PHONY: setup test pytest unit integration faults sanity lint docs build demo clean distclean
 
 setup:
 	bash scripts/setup.sh
@@ -30,6 +30,10 @@ sanity: setup
 
 lint: setup
 	bash scripts/lint.sh
+
+# antsibull-docs: the plugins' and the role's documentation and the docsite guides (docs/docsite), built into build/docs.
+docs: setup
+	bash scripts/docs.sh
 
 build: setup
 	bash scripts/build.sh

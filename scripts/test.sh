@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test command (make test, .ci/run): setup, pytest (every test path), ansible-test sanity, ansible-lint,
-# collection build. Every step runs even when an earlier one failed, so one run shows all problems; the summary at
-# the end lists each step's result and time, and the exit status is non-zero when any step failed.
+# antsibull-docs (plugin docs and the docsite guides), collection build. Every step runs even when an earlier one
+# failed, so one run shows all problems; the summary at the end lists each step's result and time, and the exit status
+# is non-zero when any step failed.
 # Output of each step is also kept in build/logs/<step>.log.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,6 +46,7 @@ run_step peers bash scripts/test-peers.sh
 run_step pytest python -m pytest -n 3 --junitxml="$results/pytest.xml" -o junit_family=xunit2
 run_step sanity bash scripts/sanity.sh
 run_step lint bash scripts/lint.sh
+run_step docs bash scripts/docs.sh
 run_step molecule bash scripts/molecule.sh
 run_step build bash scripts/build.sh
 

@@ -38,7 +38,8 @@ options:
     suboptions:
       type:
         description:
-          - V(http) uses the server's JSON control interface, called on the host (see the collection's C(docs/control-interface.md)).
+          - V(http) uses the server's JSON control interface, called on the host (see the collection's
+            R(docs/docsite/rst/control-interface.rst,ansible_collections.conaktiv.server.docsite.control-interface)).
           - V(command) runs the admin-supplied commands below on the host.
           - V(none) makes no queries; phases that need them wait or fail with a clear message.
         type: str
@@ -116,7 +117,7 @@ options:
         C(failed) with the reason; a run that is interrupted is finished or rolled back by the next one from these entries.
         Nothing is written under check mode.
       - Where the order allows, the entries go with the host operation of the change itself (one round trip); see
-        C(docs/journal.md).
+        R(docs/docsite/rst/journal.rst,ansible_collections.conaktiv.server.docsite.journal).
     type: dict
     suboptions:
       path:

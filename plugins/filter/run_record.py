@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The history record (see the collection's docs/history.md).
+  description: The history record (see the collection's R(docs/docsite/rst/history.rst,ansible_collections.conaktiv.server.docsite.history)).
   type: dict
 """
 

@@ -10,7 +10,8 @@ short_description: Append one run's record to the ConAktiv update history (the U
 description:
   - Appends O(record) as one JSON line to the update history file beside the server folder
     (C(conaktiv-update-history.jsonl)), or to O(history_path). The file format is documented in the collection's
-    C(docs/history.md); M(conaktiv.server.info) reads it back and the C(conaktiv.server.status) playbook shows it as a table.
+    R(docs/docsite/rst/history.rst,ansible_collections.conaktiv.server.docsite.history); M(conaktiv.server.info) reads it back and the
+    C(conaktiv.server.status) playbook shows it as a table.
   - The record is validated first (versions, outcome, phases with start, duration and outcome, downtime, backups,
     error, failed phase). Every string listed in O(redact) is replaced by C(********) anywhere in the record, also
     URL-encoded, so passwords and tokens never reach the history.

@@ -13,7 +13,8 @@ description:
     O(conaktiv.server.stage#module:journal) option of the phase modules); a run that is interrupted anywhere (controller killed,
     connection lost) is finished or rolled back by the next run from these entries.
   - O(state=opened) reads the journal and the server, proves the inputs, takes the update lock and decides what this run does,
-    following the decision table of the collection's C(docs/journal.md) - RV(action) V(fresh) (a new update, RV(todo) lists its
+    following the decision table of the collection's R(docs/docsite/rst/journal.rst,ansible_collections.conaktiv.server.docsite.journal) -
+    RV(action) V(fresh) (a new update, RV(todo) lists its
     phases), V(resume) (an update interrupted after the stop is finished, with the versions it recorded, also outside the update
     window), V(rollback) (the rollback of a failed update is finished), V(up_to_date) (nothing, or starting a stopped server and
     removing leftovers), V(await_structure_update), V(outside_window). The task fails, changing nothing, when another run holds the

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ConAktiv server's own admin functions, reached through the ``control`` setting.
 
-``http``: the JSON control interface (see ``docs/control-interface.md``), called *on the host*.
+``http``: the JSON control interface (see ``docs/docsite/rst/control-interface.rst``), called *on the host*.
 ``command``: admin-supplied commands on the host. ``none``: no queries; callers wait instead.
 """
 

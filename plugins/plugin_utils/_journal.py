@@ -16,7 +16,7 @@ found this update interrupted before the stop and left it), ``recorded`` (the hi
 
 A torn last line (a crash while writing) is skipped. Runs that continue an interrupted run name it in
 ``resumes``; such runs form a *chain*, one update. Decisions are made from the chain, never from the
-installed version alone; see :func:`decide` and ``docs/journal.md`` (the decision table).
+installed version alone; see :func:`decide` and ``docs/docsite/rst/journal.rst`` (the decision table).
 
 The lock: the holder is the last run of the file while it is not closed and its lease (``lease_until``
 of its newest event with a lease, or that event's ``at`` plus its ``lease_s``: lines written with the host's clock carry
@@ -601,7 +601,7 @@ def remaining(chain: Chain, report: list[str]) -> list[str]:
 
 
 def decide(journal: Journal, request: Request, facts: ServerFacts, *, lock: LockVerdict) -> Decision:
-    """The decision table (``docs/journal.md``): what this run does, read from the journal first.
+    """The decision table (``docs/docsite/rst/journal.rst``): what this run does, read from the journal first.
 
     1. The lock is held by a live run: refuse.
     2. An update interrupted *after* the stop (the server may be down): finish it, or finish its rollback when a

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, conaktiv.server developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The run journal: parsing, the lock, the decision table of docs/journal.md (one test per row), outcome and history."""
+"""The run journal: parsing, the lock, the decision table of docs/docsite/rst/journal.rst (one test per row), outcome and history."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def test_runs_by_hand_never_hold_the_lock():
     assert lock_verdict(journal, [], now(1)).free
 
 
-# -- the decision table (docs/journal.md) ---------------------------------------------------------------
+# -- the decision table (docs/docsite/rst/journal.rst) ---------------------------------------------------------------
 
 
 def test_row_1_the_lock_held_by_another_run_refuses():
