@@ -28,7 +28,7 @@ description:
     V(json) holds the same plus each host's last history record; V(html) is one page that loads nothing from elsewhere
     (inline styles and SVG, a Content-Security-Policy that forbids every fetch) with the table, the versions of the fleet
     and a timeline of each host's last update (its phases and the downtime as bars).
-  - The playbook M(conaktiv.server.status) (C(ansible-playbook conaktiv.server.status)) prints the table and writes the other
+  - The playbook C(conaktiv.server.status) (C(ansible-playbook conaktiv.server.status)) prints the table and writes the other
     three to the controller.
 options:
   _input:

@@ -19,7 +19,7 @@ author:
 description:
   - Turns what M(conaktiv.server.info) returned into the lines the status playbook prints for a server - version, service,
     users, staged package, old folders, run journal, update lock, free disk, time zone - followed by its update history as a
-    table (M(conaktiv.server.history_table)), the times in the host's local time with the zone's name.
+    table (P(conaktiv.server.history_table#filter)), the times in the host's local time with the zone's name.
 options:
   _input:
     description: The registered result of M(conaktiv.server.info).
