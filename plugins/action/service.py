@@ -40,6 +40,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "stop_timeout": {"type": "int", "default": 300},
     "start_timeout": {"type": "int", "default": 300},
     "verify_stop": {"type": "bool", "default": True},
+    "kill_after": {"type": "int", "default": 0},
 }
 
 
@@ -47,7 +48,8 @@ class ActionModule(PhaseAction):
     """Drive the ConAktiv server to started / stopped / restarted."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
-    JOURNAL_KEYS = ("state", "state_before", "stopped_at", "started_at")
+    JOURNAL_KEYS = ("state", "state_before", "stopped_at", "started_at", "killed")
+    _host_name = ""
     # The begin goes with the stop or start command (the drain before it changes nothing on the host).
     JOURNAL_BEGIN_WITH_CHANGE = True
 
@@ -61,6 +63,8 @@ class ActionModule(PhaseAction):
         # A bad template must fail before anything happens, also under --check and without a control interface.
         args["message"] = args.get("message") or DEFAULT_STOP_MESSAGE[args["language"]]
         render_message(args["message"], minutes=0, in_minutes=in_minutes(0, args["language"]), version=args["version"])
+        self._check_kill_after(settings, args)
+        self._host_name = str(task_vars.get("inventory_hostname", ""))
         control = Control(host, args.get("control"))
         before = service_state(host, settings)
         if before == "absent":
@@ -86,13 +90,26 @@ class ActionModule(PhaseAction):
         if wanted in ("stopped", "restarted") and before != "stopped":
             if before == "running":
                 result.update(self._drain(host, control, args, task_vars))
-            self._stop(host, settings, control, args, before)
+            killed = self._stop(host, settings, control, args, before)
             result["stopped_at"] = time.time()
+            if killed:
+                result["killed"] = killed
         if wanted in ("started", "restarted"):
             self._start(host, settings, args)
             result.update(self._wait_healthy(host, settings, control, args))
             result["started_at"] = time.time()
-        return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": f"the server was {wanted}"}
+        forced = f" (it did not stop within {args['kill_after']} s and was ended by force: {result['killed']})" if result.get("killed") else ""
+        msg = f"the server was {wanted}{forced}"
+        return {**result, "changed": True, "state": "stopped" if wanted == "stopped" else "running", "msg": msg}
+
+    @staticmethod
+    def _check_kill_after(settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
+        """Refuse a kill_after that cannot work before anything happens (also under --check)."""
+        kill_after = args["kill_after"]
+        if kill_after < 0 or (kill_after and kill_after >= args["stop_timeout"]):
+            raise PhaseFailed(f"kill_after must be 0 (never) or more than 0 and less than stop_timeout ({args['stop_timeout']} s), not {kill_after}")
+        if kill_after and settings["manager"] == "command" and not args.get("pid_file"):
+            raise PhaseFailed("kill_after needs pid_file when the server is run by commands: the pid file names the process to end")
 
     # -- drain ------------------------------------------------------------------------------------
     def _drain(self, host: Host, control: Control, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -171,8 +188,11 @@ class ActionModule(PhaseAction):
         return None
 
     # -- stop / start -----------------------------------------------------------------------------
-    def _stop(self, host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any], before: str) -> None:
+    def _stop(self, host: Host, settings: dict[str, t.Any], control: Control, args: dict[str, t.Any], before: str) -> str | None:
+        """Stop the server; with ``kill_after``, one that has not stopped by then is ended by force. What the force did, or None."""
         deadline = time.monotonic() + args["stop_timeout"]
+        # The graceful stop gets kill_after seconds when the server may be ended by force afterwards, else all of stop_timeout.
+        graceful = args["kill_after"] or args["stop_timeout"]
         # Windows: set_service waits for the service's own process to end (win_wait_for_process): the stop call itself makes
         # sure, no extra look while the server is down.
         verified_by_the_stop = not args["verify_stop"] or settings["manager"] == "windows"
@@ -181,25 +201,50 @@ class ActionModule(PhaseAction):
         done = {"state": "stopped", "state_before": before, "changed": True, "msg": "the server was stopped"} \
             if verified_by_the_stop and args["state"] == "stopped" else None
         try:
-            drive_service(host, settings, "stopped", args["stop_timeout"], self.journal_bracket(done=done, numbers={"stopped_at": "epoch"}))
+            drive_service(host, settings, "stopped", graceful, self.journal_bracket(done=done, numbers={"stopped_at": "epoch"}))
         except ValueError as exc:
-            raise PhaseFailed(f"stopping the ConAktiv server failed: {exc}") from exc
+            if not args["kill_after"]:
+                raise PhaseFailed(f"stopping the ConAktiv server failed: {exc}") from exc
+            return self._kill(host, settings, args, str(exc), deadline)
         if verified_by_the_stop:
-            return
+            return None
+        problem = self._still_running(host, control, args, time.monotonic() + graceful if args["kill_after"] else deadline)
+        if problem is None:
+            return None
+        if not args["kill_after"]:
+            raise PhaseFailed(problem)
+        return self._kill(host, settings, args, problem, deadline)
+
+    @staticmethod
+    def _still_running(host: Host, control: Control, args: dict[str, t.Any], deadline: float) -> str | None:
+        """Why the server has not stopped by ``deadline`` after the service manager said so, or None when it has."""
         # The service manager may report "stopped" before the process is gone and its files are free. One look is
         # enough, and the surest one: the pid file (removed when the process really exits), else the client port,
         # else the control interface (which may close a moment after the process reported its stop).
+        seconds = max(1, int(deadline - time.monotonic()))
         if args.get("pid_file"):
-            if not host.wait_for_absent(args["pid_file"], max(1, int(deadline - time.monotonic()))):
-                raise PhaseFailed(f"the server process is still running {args['stop_timeout']} s after the stop: {args['pid_file']} still exists")
+            if not host.wait_for_absent(args["pid_file"], seconds):
+                return f"the server process is still running {args['stop_timeout']} s after the stop: {args['pid_file']} still exists"
         elif args.get("client_port"):
-            if not host.wait_for_port(args["client_port"], "stopped", max(1, int(deadline - time.monotonic()))):
-                raise PhaseFailed(f"port {args['client_port']} is still open {args['stop_timeout']} s after the stop")
+            if not host.wait_for_port(args["client_port"], "stopped", seconds):
+                return f"port {args['client_port']} is still open {args['stop_timeout']} s after the stop"
         else:
             while control.enabled and control.status() is not None:
                 if time.monotonic() >= deadline:
-                    raise PhaseFailed(f"the server still answers on its control interface {args['stop_timeout']} s after the stop")
+                    return f"the server still answers on its control interface {args['stop_timeout']} s after the stop"
                 time.sleep(1)
+        return None
+
+    def _kill(self, host: Host, settings: dict[str, t.Any], args: dict[str, t.Any], problem: str, deadline: float) -> str:
+        """End a server that did not stop within kill_after; fail (the old version is started again) when even that fails."""
+        self.say(text("stop_kill", args["language"], host=self._host_name, seconds=args["kill_after"], problem=problem))
+        try:
+            killed = host.kill_server(settings, args.get("pid_file"), max(10.0, deadline - time.monotonic()))
+        except ValueError as exc:
+            raise PhaseFailed(f"the server did not stop within {args['kill_after']} s ({problem}) and could not be ended by force: {exc}") from exc
+        # The stop's journal line was not written with the stop command: the phase writes it now that the server is down.
+        self.journal_done_by_host = False
+        return killed
 
     def _start(self, host: Host, settings: dict[str, t.Any], args: dict[str, t.Any]) -> None:
         try:

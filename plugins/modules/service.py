@@ -120,6 +120,17 @@ options:
         trip less while the server is down).
     type: bool
     default: true
+  kill_after:
+    description:
+      - Seconds the server gets to stop when asked before its process is ended by force; V(0) (the default) never ends it by
+        force, and a server that does not stop within O(stop_timeout) fails the task.
+      - Ending by force - C(taskkill /PID <pid> /F) of the service's process on Windows, C(systemctl kill --signal=SIGKILL) of the
+        unit, or C(kill -KILL) of the process in O(pid_file) with the C(command) manager (then O(pid_file) is required and removed once the
+        process is gone) - loses what the server had not written yet; the update's backup before the stop is the way back.
+      - Must be less than O(stop_timeout); the rest of O(stop_timeout) is left for the process to end. When even that fails the
+        task fails (the update's rollback then starts the old version again).
+    type: int
+    default: 0
   start_timeout:
     description:
       - Seconds the server may take after the start to open O(client_port) and report C(ready) or C(migrating) on its
@@ -252,6 +263,11 @@ stopped_at:
   returned: when a server that was not stopped was stopped
   type: float
   sample: 1795471315.27
+killed:
+  description: What ended the server by force because it did not stop within O(kill_after); also in RV(msg).
+  returned: when the server was ended by force
+  type: str
+  sample: taskkill /PID 4100 /F
 started_at:
   description: When the server was healthy after the start, in seconds since the epoch.
   returned: when the server was started

@@ -147,14 +147,27 @@ def summary_line(states: list[HostState], language: str) -> str:
     return f"{count} {words['hosts'][count != 1]}: " + ", ".join(parts) if parts else f"0 {words['hosts'][1]}"
 
 
-def phase_bars(record: dict[str, t.Any]) -> list[tuple[str, float, float, str]]:
-    """The phases of a record as (name, offset from the record's start in s, duration in s, outcome), for the timeline."""
+class PhaseBar(t.NamedTuple):
+    """One phase on the timeline: seconds from the record's start, its length in seconds, its outcome."""
+
+    name: str
+    offset: float
+    length: float
+    outcome: str
+
+    @property
+    def end(self) -> float:
+        return self.offset + self.length
+
+
+def phase_bars(record: dict[str, t.Any]) -> list[PhaseBar]:
+    """The phases of a record, for the timeline; a phase without a start follows the one before it."""
     start = parse_moment(record.get("started"))
-    bars = []
+    bars: list[PhaseBar] = []
     for phase in record.get("phases") or []:
         begun = parse_moment(phase.get("started")) if phase.get("started") else None
-        offset = (begun - start).total_seconds() if begun and start else (bars[-1][1] + bars[-1][2] if bars else 0.0)
-        bars.append((str(phase.get("name")), max(0.0, offset), max(0.0, float(phase.get("duration_s") or 0)), str(phase.get("outcome") or "")))
+        offset = (begun - start).total_seconds() if begun and start else (bars[-1].end if bars else 0.0)
+        bars.append(PhaseBar(str(phase.get("name")), max(0.0, offset), max(0.0, float(phase.get("duration_s") or 0)), str(phase.get("outcome") or "")))
     return bars
 
 
@@ -164,9 +177,9 @@ def downtime_bar(record: dict[str, t.Any]) -> tuple[float, float] | None:
     if downtime is None:
         return None
     bars = phase_bars(record)
-    starts = [bar for bar in bars if bar[0] in ("start", "rollback_start") and bar[3] != "failed"] or \
-        [bar for bar in bars if bar[0] in ("start", "rollback_start")]
-    end = (starts[-1][1] + starts[-1][2]) if starts else sum(bar[2] for bar in bars)
+    starts = [phase for phase in bars if phase.name in ("start", "rollback_start") and phase.outcome != "failed"] or \
+        [phase for phase in bars if phase.name in ("start", "rollback_start")]
+    end = starts[-1].end if starts else sum(phase.length for phase in bars)
     return max(0.0, end - float(downtime)), float(downtime)
 
 

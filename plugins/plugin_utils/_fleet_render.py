@@ -15,8 +15,7 @@ import io
 import json
 import typing as t
 
-from ._fleet import (HEADERS, HostState, downtime_bar, duration_text, last_update, outcome_label, phase_bars, service_label, summary_line,
-                     table_cells, versions, when)
+from ._fleet import HEADERS, HostState, downtime_bar, duration_text, last_update, outcome_label, phase_bars, summary_line, table_cells, versions, when
 from ._i18n import PHASE_LABELS, check_language
 from ._time_zone import local_time
 
@@ -110,7 +109,7 @@ def _timeline(state: HostState, language: str) -> str:
     bars = phase_bars(record)
     if not bars:
         return ""
-    total = max([offset + length for _, offset, length, _ in bars] + [1e-9])
+    total = max([phase.end for phase in bars] + [1e-9])
     words = _LABELS[language]
     width = 640.0
     scale = width / total
@@ -151,7 +150,7 @@ def html_page(states: list[HostState], language: str, generated: str) -> str:
     timelines = "".join(_timeline(state, language) for state in states) or f"<p>{words['none']}</p>"
     errors = "".join(f"<li>{html.escape(state.host)}: {html.escape(outcome_label(state, language))}: {html.escape(state.error or '')}</li>"
                      for state in states if not state.reachable)
-    shown = dict.fromkeys(name for state in states for name, _, _, _ in phase_bars(state.last or {}))
+    shown = dict.fromkeys(phase.name for state in states for phase in phase_bars(state.last or {}))
     legend = "".join(f'<span><i style="background:{colour}"></i>{html.escape(label)}</span>' for label, colour in
                      [(PHASE_LABELS[language].get(name, name), _PHASE_COLOURS.get(name, "#7a8794")) for name in shown]
                      + [(words["failed"], _FAILED_COLOUR), (words["downtime"], _DOWNTIME_COLOUR)])

@@ -468,6 +468,12 @@ class Host(abc.ABC):
     def set_service(self, name: str, state: str, timeout: float | None = None) -> None:
         """Drive service ``name`` to ``started`` or ``stopped``, failing clearly after ``timeout`` s where the manager allows."""
 
+    @abc.abstractmethod
+    def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
+        """End the server's process at once because it did not stop when asked (``settings``: the service settings; a
+        command-managed POSIX server is found through ``pid_file``), and wait up to ``timeout`` s until it is gone. What was
+        done, for the history ("kill -KILL 4711"); ServiceError when it cannot be done or the process stays."""
+
     def run_change(self, command: list[str], journal: Bracket | None = None) -> CommandResult:
         """Run a command that changes the host, ``journal`` written before it and (when it exits 0) after it; the command's
         ``@set NAME VALUE`` output lines fill the slots. Adapters may do it in one round trip."""

@@ -50,6 +50,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     "drain_done": {"de": "{host}: Alle Benutzer haben sich nach {waited} abgemeldet.", "en": "{host}: every user logged off after {waited}."},
     "drain_timeout": {"de": "{host}: Wartezeit ({limit}) abgelaufen; der Server wird trotzdem beendet, noch angemeldet: {users}.",
                       "en": "{host}: the wait ({limit}) is over; the server is stopped anyway, still logged in: {users}."},
+    "stop_kill": {"de": "{host}: Der Server hat sich nach {seconds} Sekunden nicht beendet ({problem}); er wird jetzt zwangsweise beendet.",
+                  "en": "{host}: the server did not stop within {seconds} s ({problem}); it is now ended by force."},
     "migration_start": {"de": "{host}: Warte auf die Strukturaktualisierung auf Version {version} (höchstens {limit}).",
                         "en": "{host}: waiting for the structure update to version {version} (at most {limit})."},
     "migration_progress": {"de": "{host}: Strukturaktualisierung läuft seit {waited} ({state}).",

@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import pathlib
+import time
 import typing as t
 
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
 from ._host import Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
 from ._runner import ModuleFailed, failure_message
+from ._service import ServiceError
 from ._time_zone import HostZone, posix_zone
 
 
@@ -182,6 +184,27 @@ class PosixHost(Host):
             raise ModuleFailed("ansible.builtin.command", f"{what} failed: {detail}", result)
         return CommandResult(rc=0, stdout=str(result.get("stdout", "")), stderr=str(result.get("stderr", "")))
 
+    def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
+        if settings["manager"] == "systemd":
+            # systemd sends the signal to every process of the unit and then reports it failed (inactive): stopped.
+            result = self.run(["systemctl", "kill", "--signal=SIGKILL", "--", settings["name"]])
+            if result.rc != 0:
+                raise ServiceError(f"systemctl kill --signal=SIGKILL {settings['name']} failed: {(result.stderr or result.stdout).strip()}")
+            deadline = time.monotonic() + timeout
+            while self.service_state(settings["name"]) not in ("stopped", None):
+                if time.monotonic() >= deadline:
+                    raise ServiceError(f"the unit {settings['name']!r} still runs {timeout:g} s after systemctl kill")
+                time.sleep(1)
+            if pid_file:
+                self.remove(pid_file)  # every process of the unit is gone: nobody else removes it now
+            return f"systemctl kill --signal=SIGKILL {settings['name']}"
+        if not pid_file:
+            raise ServiceError("ending the server by force needs its pid file (pid_file) when it is run by commands")
+        result = self.run(["sh", "-c", KILL_SCRIPT, "kill", pid_file, str(max(1, int(timeout)))])
+        if result.rc != 0:
+            raise ServiceError(f"ending the server by force failed: {(result.stderr or result.stdout).strip() or f'exit code {result.rc}'}")
+        return f"kill -KILL {result.stdout.strip()} ({pid_file})"
+
     def time_zone(self) -> HostZone:
         return posix_zone(self._checked_run(["sh", "-c", TIME_ZONE_SCRIPT], "reading the time zone", probe=True).stdout)
 
@@ -338,6 +361,24 @@ TIME_ZONE_SCRIPT = r"""
 [ -L /etc/localtime ] && printf 'L %s\n' "$(readlink /etc/localtime)"
 [ -r /etc/timezone ] && printf 'F %s\n' "$(head -n 1 /etc/timezone)"
 printf 'O %s\n' "$(date +%z)"
+"""
+
+
+# End the server by force: the pid in its pid file gets SIGKILL; once that process is gone (at most $2 s) the pid file, which
+# a killed process cannot remove, is removed too (the cutover waits for it, the next start would find it). Prints the pid.
+# Exit 3: no readable pid; 4: the process is still there after $2 s (a process in uninterruptible sleep, e.g. on a hung NFS mount).
+KILL_SCRIPT = r"""
+pid=$(head -n 1 -- "$1" 2>/dev/null | tr -dc 0-9)
+[ -n "$pid" ] || { echo "no process id in $1" >&2; exit 3; }
+kill -KILL "$pid" 2>/dev/null
+tries=$(($2 * 5))
+while kill -0 "$pid" 2>/dev/null; do
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || { echo "process $pid is still there $2 s after SIGKILL" >&2; exit 4; }
+  sleep 0.2
+done
+rm -f -- "$1"
+echo "$pid"
 """
 
 

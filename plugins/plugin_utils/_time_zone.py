@@ -64,7 +64,7 @@ def posix_zone(output: str) -> HostZone:
     ``O <date +%z>``: TZ wins (as for every program on the host), then the link, then the file; else only the offset."""
     found: dict[str, str] = {}
     for line in output.splitlines():
-        key, _, value = line.partition(" ")
+        key, value = (line.split(" ", 1) + [""])[:2]
         found.setdefault(key, value.strip())
     link = found.get("L", "")
     candidates = [found.get("TZ"), link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else None, found.get("F")]

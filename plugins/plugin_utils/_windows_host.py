@@ -558,6 +558,25 @@ class WindowsHost(Host):
             raise ModuleFailed("ansible.windows.win_command", str(result.get("msg")), result)
         return CommandResult(rc=int(result.get("rc", 1)), stdout=str(result.get("stdout") or ""), stderr=str(result.get("stderr") or ""))
 
+    def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
+        del pid_file  # the service control manager knows the process
+        name = settings["name"]
+        info = self._service_info(name)
+        pid = int((info or {}).get("process_id") or 0)
+        if info is None or not pid:
+            return "nothing to end (the service process was already gone)"
+        result = self.run(["taskkill.exe", "/PID", str(pid), "/F"])
+        # 128: "The process ... not found": it ended meanwhile.
+        if result.rc not in (0, 128):
+            raise ServiceError(f"taskkill /PID {pid} /F failed ({result.rc}): {(result.stdout + result.stderr).strip()}")
+        # The service control manager sees its process die and reports the service stopped.
+        deadline = time.monotonic() + timeout
+        while (self.service_state(name) or "stopped") != "stopped":
+            if time.monotonic() >= deadline:
+                raise ServiceError(f"the service {name!r} is not stopped {timeout:g} s after taskkill /PID {pid} /F")
+            time.sleep(1)
+        return f"taskkill /PID {pid} /F"
+
     def time_zone(self) -> HostZone:
         # The zone Windows uses is in the registry (what tzutil /g prints, without a command that reports "changed"):
         # TimeZoneKeyName ("W. Europe Standard Time") and DynamicDaylightTimeDisabled (1: no automatic summer time).

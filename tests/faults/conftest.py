@@ -1,6 +1,7 @@
 """The fault matrix (tests/faults): every row a real ansible-playbook run against the simulator with one fault injected.
 
-``make test`` runs the rows marked ``representative`` (one per group, and the overlap of two runs); ``make faults``
+``make test`` runs the rows marked ``representative`` (at least one per group, the overlap of two runs, and the opt-in
+end by force of a server that will not stop, which no other test runs through a playbook); ``make faults``
 sets CONAKTIV_FAULTS=all, runs every row and prints the matrix (``table.py``).
 """
 
@@ -26,7 +27,7 @@ from hostlog import HostSyslog, namespace_problem  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "representative: a fault row that also runs in `make test` (one per group)")
+    config.addinivalue_line("markers", "representative: a fault row that also runs in `make test` (at least one per group)")
     config.addinivalue_line("markers", "group(name): the group of a fault row in the matrix")
 
 

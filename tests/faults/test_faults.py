@@ -195,6 +195,20 @@ def test_refuse_stop(bench):
     assert_safe(bench.verdict(version=V1, outcome="rolled_back", failed_phase="stop", error="did not stop"))
 
 
+@pytest.mark.representative
+@pytest.mark.group("stop")
+def test_refuse_stop_ended_by_force(bench):
+    """conaktiv_update_stop_kill_after (opt-in): a server that will not stop is ended by force and the update goes on."""
+    bench.site.set_faults({"migration_seconds": 1, "refuse_stop": {"versions": [V1]}})
+    pid = bench.site.server_pid()
+    bench.update(conaktiv_update_stop_timeout=20, conaktiv_update_stop_kill_after=3,
+                 conaktiv_update_stop_command=[str(bench.site.wrapper), "stop", "--timeout", "3"])
+    row = bench.verdict(version=V2, outcome="updated", error="wird jetzt zwangsweise beendet")
+    assert_safe(row)
+    (stop,) = [phase for phase in bench.history()[-1]["phases"] if phase["name"] == "stop"]
+    assert f"ended by force: kill -KILL {pid}" in stop["detail"], stop
+
+
 @pytest.mark.group("stop")
 def test_rename_refused(bench):
     if os.geteuid() != 0 or shutil.which("chattr") is None:
@@ -373,6 +387,18 @@ def test_preserve_absolute(bench):
 @pytest.mark.group("input")
 def test_keep_old_negative(bench):
     refused(bench, "must be 0 or more", conaktiv_update_keep_old=-1)
+
+
+@pytest.mark.group("input")
+def test_kill_after_not_shorter_than_the_stop_timeout(bench):
+    refused(bench, "conaktiv_update_stop_kill_after must be less than conaktiv_update_stop_timeout (20)",
+            conaktiv_update_stop_timeout=20, conaktiv_update_stop_kill_after=20)
+
+
+@pytest.mark.group("input")
+def test_kill_after_without_a_pid_file_for_commands(bench):
+    refused(bench, "conaktiv_update_stop_kill_after needs conaktiv_update_pid_file", conaktiv_update_stop_kill_after=5,
+            conaktiv_update_pid_file="")
 
 
 @pytest.mark.group("input")

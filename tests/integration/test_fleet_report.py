@@ -44,8 +44,9 @@ def fixture_fleet(tmp_path, sim_site_factory, sim_package):
     write_inventory(inventory, hosts)
     document = yaml.safe_load(inventory.read_text())
     # Nothing listens there: ssh is refused at once, as for a server that is switched off.
-    document["conaktiv_servers"]["hosts"]["crm3"] = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": closed_port(),
-                                                    "ansible_ssh_common_args": "-o ConnectTimeout=5", "conaktiv_update_server_path": "/srv/none"}
+    document["conaktiv_servers"]["hosts"]["crm3"] = {
+        "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": closed_port(), "ansible_ssh_common_args": "-o ConnectTimeout=5",
+        "conaktiv_update_server_path": "/srv/none"}
     inventory.write_text(yaml.safe_dump(document, sort_keys=False))
     return sites, str(inventory), [site.token for site in sites]
 

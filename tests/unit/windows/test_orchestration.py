@@ -401,3 +401,17 @@ def test_a_service_that_stops_during_its_start_fails_the_cutover_as_the_start(wo
     events = [(entry.get("phase"), entry["event"]) for entry in journal_entries(site)]
     assert ("swap", "done") in events and events[-2:] == [("start", "begin"), ("start", "failed")]
     assert site.version() == "2.0.0" and site.service.state == "stopped"
+
+
+def test_a_stop_that_hangs_is_ended_by_force_with_kill_after_and_the_update_goes_on(world, site, package, emulator):
+    stage(world, site, package("2.0.0"))
+    site.service.hang_on_stop = True
+    pid = site.service.pid
+    started = time.monotonic()
+    result = ok(stop(world, site, stop_timeout=30, kill_after=1))
+    assert time.monotonic() - started < 6, "the graceful stop got kill_after, not all of stop_timeout"
+    assert result["killed"] == f"taskkill /PID {pid} /F" and "ended by force" in result["msg"]
+    assert site.service.state == "stopped" and not site.service.process_alive(pid) and site.service.exit_code == 1067
+    assert ["taskkill.exe", "/PID", str(pid), "/F"] in [call.args.get("argv") for call in emulator.calls]
+    ok(swap(world, site, version="2.0.0"))
+    assert site.version() == "2.0.0"

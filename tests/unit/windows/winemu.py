@@ -418,6 +418,11 @@ class FakeService:  # pylint: disable=too-many-instance-attributes
         self._state, self._since = "stop_pending", time.monotonic()
         return 0
 
+    def kill(self) -> None:
+        """The process ended by force: stopped at once, nothing lingers, the SCM records the unexpected end."""
+        self.catch_up()
+        self._state, self.exit_code, self._process_until, self._migrated_at = "stopped", 1067, 0.0, 0.0
+
     def run_now(self) -> None:
         """Put the service in the running state at once (test setup)."""
         self.start()
@@ -494,7 +499,7 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.services: list[FakeService] = []
-        self.programs: dict[str, t.Callable[[list[str]], tuple[int, str, str]]] = {"sc": self._sc_exe}
+        self.programs: dict[str, t.Callable[[list[str]], tuple[int, str, str]]] = {"sc": self._sc_exe, "taskkill": self._taskkill}
         #: The zone in the registry (TimeZoneKeyName, what tzutil /g prints); a German server's by default.
         self.time_zone_id = "W. Europe Standard Time"
         self.summer_time_disabled = False
@@ -1106,6 +1111,20 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         result = {"changed": True, "rc": rc, "stdout": stdout, "stderr": stderr, "cmd": " ".join(argv),
                   "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines()}
         return {**result, "failed": True, "msg": "non-zero return code"} if rc else result
+
+    def _taskkill(self, argv: list[str]) -> tuple[int, str, str]:
+        """taskkill /PID <pid> /F (the only form the adapter uses): "SUCCESS: ..." and 0 when the process was ended; a pid no
+        process has: "ERROR: The process "<pid>" not found." and 128, as taskkill.exe answers. The service control manager sees
+        its service process end and reports the service stopped (win32 exit code 1067, "terminated unexpectedly")."""
+        args = [arg.upper() for arg in argv[1:]]
+        if len(args) != 3 or args[0] != "/PID" or args[2] != "/F" or not args[1].isdigit():
+            return 1, "", 'ERROR: Invalid argument/option - the emulator knows only "taskkill /PID <pid> /F".\r\n'
+        pid = int(args[1])
+        service = next((service for service in self.services if service.process_alive(pid)), None)
+        if service is None:
+            return 128, "", f'ERROR: The process "{pid}" not found.\r\n'
+        service.kill()
+        return 0, f"SUCCESS: The process with PID {pid} has been terminated.\r\n", ""
 
     def _service(self, name: str) -> FakeService | None:
         return next((service for service in self.services if service.name.casefold() == name.casefold()), None)

@@ -29,6 +29,7 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, Host, HttpResponse, PathStat, Tail
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed, Runner
+from ansible_collections.conaktiv.server.plugins.plugin_utils._service import ServiceError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._time_zone import HostZone
 
 ModuleHandler = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
@@ -164,6 +165,8 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         self.port_handler: t.Callable[[int, str, int], bool] = lambda port, state, timeout: True
         self.clients_handler: t.Callable[[int], bool] = lambda port: False
         self.zone = HostZone(name="Europe/Berlin", offset="+0100")
+        #: Why ending the server by force fails (None: it works).
+        self.kill_refused: str | None = None
 
     # -- setting up -------------------------------------------------------------------------------
     def attach(self, runner: Runner) -> FakeHost:
@@ -439,6 +442,19 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
     def clients_connected(self, port: int) -> bool:
         self._record("clients_connected", port)
         return self.clients_handler(port)
+
+    def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
+        """Ends the server like SIGKILL: the unit or the process in ``pid_file`` is gone, the pid file removed with it."""
+        self._record("kill_server", settings.get("name"), pid_file, mutating=True)
+        if self.kill_refused:
+            raise ServiceError(self.kill_refused)
+        if settings.get("manager") in ("systemd", "windows"):
+            self.services[str(settings["name"])] = "stopped"
+            return f"killed unit {settings['name']}"
+        if not pid_file or pid_file not in self.files:
+            raise ServiceError(f"no process id in {pid_file}")
+        pid = self.files.pop(pid_file).decode().strip()
+        return f"kill -KILL {pid} ({pid_file})"
 
     def wait_for_absent(self, path: str, timeout: int) -> bool:
         self._record("wait_for_absent", path, timeout)

@@ -251,6 +251,53 @@ def test_a_failing_stop_command_is_reported(fake_host: t.Any, make_action: t.Cal
     assert result["msg"] == "stopping the ConAktiv server failed: the stop command '/opt/ctl stop' exited 1: refused"
 
 
+def test_a_server_that_does_not_stop_is_ended_by_force_after_kill_after(host: t.Any, make_action: t.Callable[..., t.Any]):
+    host.add_file("/run/conaktiv.pid", "4711")
+    result = run(make_action, state="stopped", wait_for_logoff=False, pid_file="/run/conaktiv.pid", stop_timeout=30, kill_after=10)
+    assert result.get("failed") is not True, result
+    assert result["killed"] == "killed unit conaktiv" and result["state"] == "stopped"
+    assert result["msg"] == "the server was stopped (it did not stop within 10 s and was ended by force: killed unit conaktiv)"
+    # The graceful look got kill_after, not all of stop_timeout.
+    assert host.ops("wait_for_absent") == [("/run/conaktiv.pid", 10)]
+
+
+def test_a_refused_stop_command_is_followed_by_the_kill_of_the_pid_file_process(fake_host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                                fake_clock: t.Any):
+    fake_host.add_file("/run/conaktiv.pid", "4711\n")
+    fake_host.command_handler = lambda argv: CommandResult(0, "", "") if argv[-1] == "status" else CommandResult(3, "", "did not stop\n")
+    result = run(make_action, state="stopped", service=COMMANDS, wait_for_logoff=False, pid_file="/run/conaktiv.pid", stop_timeout=60,
+                 kill_after=20)
+    assert result["killed"] == "kill -KILL 4711 (/run/conaktiv.pid)" and not fake_host.exists("/run/conaktiv.pid")
+    assert "ended by force" in result["msg"]
+
+
+def test_without_kill_after_a_server_that_does_not_stop_fails_and_nothing_is_killed(host: t.Any, make_action: t.Callable[..., t.Any]):
+    host.add_file("/run/conaktiv.pid", "4711")
+    result = run(make_action, state="stopped", wait_for_logoff=False, pid_file="/run/conaktiv.pid", stop_timeout=30)
+    assert result["failed"] and not host.ops("kill_server")
+
+
+def test_a_kill_that_fails_fails_the_stop_naming_both_reasons(host: t.Any, make_action: t.Callable[..., t.Any]):
+    host.add_file("/run/conaktiv.pid", "4711")
+    host.kill_refused = "Operation not permitted"
+    result = run(make_action, state="stopped", wait_for_logoff=False, pid_file="/run/conaktiv.pid", stop_timeout=30, kill_after=10)
+    assert result["failed"]
+    assert result["msg"] == ("the server did not stop within 10 s (the server process is still running 30 s after the stop: /run/conaktiv.pid "
+                             "still exists) and could not be ended by force: Operation not permitted")
+
+
+@pytest.mark.parametrize(("settings", "extra", "message"), [
+    ({"service": SYSTEMD}, {"kill_after": 300, "stop_timeout": 300}, "kill_after must be 0 (never) or more than 0 and less than stop_timeout (300 s), not 300"),
+    ({"service": SYSTEMD}, {"kill_after": -1}, "kill_after must be 0 (never) or more than 0 and less than stop_timeout (300 s), not -1"),
+    ({"service": COMMANDS}, {"kill_after": 10}, "kill_after needs pid_file when the server is run by commands: the pid file names the process to end"),
+])
+def test_a_kill_after_that_cannot_work_is_refused_before_anything_happens(host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                          settings: dict, extra: dict, message: str):
+    result = run(make_action, state="stopped", wait_for_logoff=False, **settings, **extra)
+    assert result["failed"] and result["msg"] == message
+    assert not host.ops("set_service", "run_change", "kill_server", "http")
+
+
 def test_start_waits_until_the_server_reports_ready(host: t.Any, make_action: t.Callable[..., t.Any], fake_clock: t.Any):
     host.services["conaktiv"] = "stopped"
     server = serve(host, FakeServer(fake_clock, states=[None, None, {"state": "starting"}, {"state": "ready", "version": "2.0.0"}]))

@@ -83,7 +83,7 @@ def test_the_html_page_is_self_contained_and_escapes_what_the_hosts_say():
     page = render(fleet_rows(hostile), "html", "de", "2026-12-01T11:00:00+00:00")
     collector = _Collector()
     collector.feed(page)
-    tags = [tag for tag, _ in collector.tags]
+    tags = [tag for tag, _attrs in collector.tags]
     assert "script" not in tags and "link" not in tags and "img" not in tags
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;crm5&lt;/b&gt;" in page
     csp = [attrs for tag, attrs in collector.tags if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy"]
@@ -94,8 +94,8 @@ def test_the_html_page_is_self_contained_and_escapes_what_the_hosts_say():
 
 
 def test_the_timeline_places_phases_and_the_downtime():
-    assert phase_bars(RECORD) == [("stage", 0.0, 30.0, "changed"), ("stop", 30.0, 20.0, "changed"), ("swap", 50.0, 2.0, "changed"),
-                                  ("start", 52.0, 8.0, "changed")]
+    assert [tuple(phase) for phase in phase_bars(RECORD)] == [("stage", 0.0, 30.0, "changed"), ("stop", 30.0, 20.0, "changed"),
+                                                              ("swap", 50.0, 2.0, "changed"), ("start", 52.0, 8.0, "changed")]
     # The downtime ends with the start phase.
     assert downtime_bar(RECORD) == (47.5, 12.5)
     assert downtime_bar({**RECORD, "downtime_s": None}) is None
