@@ -15,7 +15,7 @@ from ansible_collections.conaktiv.server.plugins.filter.history_table import his
 BIN = pathlib.Path(sys.executable).parent
 
 
-@pytest.mark.parametrize("name", ["run_record", "history_table", "update_window", "window_rrule"])
+@pytest.mark.parametrize("name", ["run_record", "history_table", "update_window", "window_rrule", "fleet_report", "status_lines"])
 def test_each_filter_is_documented_on_its_own(name: str):
     done = subprocess.run([str(BIN / "ansible-doc"), "-t", "filter", "--json", f"conaktiv.server.{name}"], capture_output=True, text=True,
                           check=False)
