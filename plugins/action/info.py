@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import typing as t
 
@@ -19,6 +20,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import Phas
 from ansible_collections.conaktiv.server.plugins.plugin_utils._preserve import preserve_list
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._service import check_service_settings, service_state
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import MANIFEST_NAME
 from ansible_collections.conaktiv.server.plugins.plugin_utils._time_zone import HostZone
 from ansible_collections.conaktiv.server.plugins.plugin_utils._version import versions_match
 
@@ -30,17 +32,39 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "preserve_extra": {"type": "list", "elements": "str", "default": []},
     "history_count": {"type": "int", "default": 5},
     "version": {"type": "str"},
+    "stage_max_age_days": {"type": "float", "default": 14},
 }
 
 
-def _staged(marker_text: str | None) -> dict[str, t.Any] | None:
-    if not marker_text:
+def _staged(marker_text: str | None, present: dict[str, bool], target: str | None, max_age_days: float) -> dict[str, t.Any] | None:
+    """What is staged in the temporary folder: version, when, how old, whether complete (marker, tree and manifest), for the
+    target version and too old; None when nothing is there."""
+    if not any(present.values()):
         return None
+    marker: dict[str, t.Any] = {}
+    if marker_text:
+        try:
+            loaded = json.loads(marker_text)
+            marker = loaded if isinstance(loaded, dict) else {}
+        except ValueError:
+            marker = {}
+    staged_at = _moment(marker.get("staged_at"))
+    age = (datetime.datetime.now(datetime.timezone.utc) - staged_at).total_seconds() / 86400 if staged_at else None
+    version = marker.get("version")
+    return {"valid": bool(marker), "version": version, "checksum": marker.get("checksum"), "staged_at": marker.get("staged_at"),
+            "age_days": round(age, 2) if age is not None else None,
+            # A marker is written last: without it (or without its tree or manifest) the staging is unfinished or damaged.
+            "complete": bool(marker) and present["tree"] and (present["manifest"] or not marker.get("manifest")),
+            "for_target": versions_match(str(version), target) if target and version else None,
+            "stale": bool(max_age_days > 0 and age is not None and age > max_age_days)}
+
+
+def _moment(value: t.Any) -> datetime.datetime | None:
     try:
-        marker = json.loads(marker_text)
+        moment = datetime.datetime.fromisoformat(str(value))
     except ValueError:
-        return {"valid": False}
-    return {"valid": True, "version": marker.get("version"), "checksum": marker.get("checksum"), "staged_at": marker.get("staged_at")}
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
 class ActionModule(PhaseAction):
@@ -95,11 +119,10 @@ class ActionModule(PhaseAction):
         listing = host.list_dirs([where.parent, where.temp] + parents)
         preserved = {item: any(host.same_name(host.name(host.join(where.server, item)), name)
                                for name in listing[host.parent(host.join(where.server, item))]) for item in items}
-        # A marker without its tree is a staging that was already swapped in (or damaged): nothing is staged.
-        staged_there = all(any(host.same_name(name, host.name(path)) for name in listing[where.temp])
-                           for path in (where.stage_marker, where.staged_tree))
-        marker = host.read_text(where.stage_marker) if staged_there else None
-        return {"preserved": preserved, "staged": _staged(marker), "temp_path": where.temp,
+        present = {key: any(host.same_name(name, host.name(path)) for name in listing[where.temp])
+                   for key, path in (("marker", where.stage_marker), ("tree", where.staged_tree), ("manifest", host.join(where.temp, MANIFEST_NAME)))}
+        marker = host.read_text(where.stage_marker) if present["marker"] else None
+        return {"preserved": preserved, "staged": _staged(marker, present, args.get("version"), args["stage_max_age_days"]), "temp_path": where.temp,
                 "old_folders": old_folders(where.name, listing[where.parent], host.case_insensitive)}
 
     @staticmethod

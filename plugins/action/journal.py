@@ -17,8 +17,8 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._history import la
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Survey, Write
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
     FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, TICKET_PREFIX, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable,
-    decide, entry_line, downtime, history_record, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining, rollback_plan,
-    summary, ticket_name, tickets_in, utc_now)
+    decide, decide_staging, entry_line, downtime, history_record, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining,
+    rollback_plan, summary, ticket_name, tickets_in, utc_now)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import old_folders, old_folders_to_remove
 from ansible_collections.conaktiv.server.plugins.plugin_utils._report import failure_report
@@ -56,7 +56,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "error": {"type": "str", "default": ""},
     "log_tail": {"type": "list", "elements": "str", "default": []},
     "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
-    "purpose": {"type": "str", "choices": ["update", "rollback"], "default": "update"},
+    "purpose": {"type": "str", "choices": ["update", "rollback", "stage"], "default": "update"},
     "old_folder": {"type": "str"},
 }
 REQUIRED_IF = [["state", "failed", ["journal"]], ["state", "closed", ["journal"]]]
@@ -119,7 +119,7 @@ class ActionModule(PhaseAction):
         server = ServerFacts(installed_version=facts["installed_version"], control_state=facts["control_state"],
                              structure_version=facts["structure_version"], service_state=facts["service_state"],
                              server_exists=folder.exists, leftovers=facts["leftovers"], error="; ".join(problems) or None)
-        decision = decide(journal, request, server, lock=lock)
+        decision = (decide_staging if args["purpose"] == "stage" else decide)(journal, request, server, lock=lock)
         result: dict[str, t.Any] = {"changed": False, "journal_path": path, **facts, **decision.as_dict(),
                                     "history": self._history(seen.texts[where.history]) if decision.lock else []}
         # Ansible shows a result's warnings: what the decision took over or left behind, and unreadable journal lines.

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
+import shutil
 import tempfile
 import typing as t
 import zipfile
@@ -23,6 +25,9 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CO
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._run_journal import JOURNAL_OPTION
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import MANIFEST_NAME, differences, summary
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import from_package as manifest_from_package
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import parse as parse_manifest
 from ansible_collections.conaktiv.server.plugins.plugin_utils._version import parse_version, versions_match
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -43,6 +48,9 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "force": {"type": "bool", "default": False},
     "allow_cross_volume": {"type": "bool", "default": False},
     "max_path_length": {"type": "int", "default": 260},
+    "verify_staged": {"type": "bool", "default": True},
+    "download_only": {"type": "bool", "default": False},
+    "max_age_days": {"type": "float", "default": 0},
 }
 
 _UNPACK_FOLDER = ".unpack"
@@ -52,7 +60,7 @@ class ActionModule(PhaseAction):
     """Stage the package in Temp_Updateordner; a re-run with the same version and checksum is a no-op."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
-    JOURNAL_KEYS = ("version", "checksum", "staged_path", "restaged", "files", "unpacked_bytes")
+    JOURNAL_KEYS = ("version", "checksum", "staged_path", "restaged", "files", "unpacked_bytes", "reused", "staged_at")
     # A large package over a slow line.
     LEASE_S = 4 * 3600.0
     # The begin goes with the unpack (the first change), the done with it too: one round trip on POSIX.
@@ -60,25 +68,37 @@ class ActionModule(PhaseAction):
 
     def execute(self, host: Host, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         where = layout(host, args)
+        manifest_path = host.join(where.temp, MANIFEST_NAME)
         algorithm, expected = parse_checksum(args["checksum"]) if args.get("checksum") else ("sha256", None)
-        # One look (one round trip on POSIX): both folders, the stage marker, the free space and the volumes.
-        seen = host.survey(dirs=[where.parent, where.temp], files=[where.stage_marker], room=(where.parent, where.server))
+        # One look (one round trip on POSIX): both folders, the stage marker and manifest, the free space and the volumes.
+        seen = host.survey(dirs=[where.parent, where.temp], files=[where.stage_marker, manifest_path], room=(where.parent, where.server))
         listing = seen.listings
         staged = self._current_marker(host, where, listing[where.temp], seen.texts[where.stage_marker])
         wanted = {"version": args["version"], "checksum": f"{algorithm}:{expected}" if expected else None}
         result: dict[str, t.Any] = {"staged_path": where.staged_tree, "temp_path": where.temp, "version": args["version"],
                                     "source": public_url(args["source"])}
+        why_again = None
         if staged and not args["force"] and staged.get("version") == wanted["version"] and \
                 (wanted["checksum"] is None or staged.get("checksum") == wanted["checksum"]):
-            return {**result, "changed": False, "checksum": staged.get("checksum"), "msg": f"version {args['version']} is already staged"}
+            why_again = self._reuse_problem(host, where, staged, seen.texts[manifest_path], args)
+            if why_again is None:
+                verified = (staged.get("manifest") or {}).get("files")
+                return {**result, "changed": False, "reused": True, "checksum": staged.get("checksum"), "staged_at": staged.get("staged_at"),
+                        "msg": f"version {args['version']} staged at {staged.get('staged_at')} is reused"
+                               + (f" ({verified} file{'' if verified == 1 else 's'} verified)" if args["verify_staged"] and verified is not None else "")}
         redo = bool(staged) or _has(host, listing[where.temp], host.name(where.staged_tree))
+        if args["download_only"]:
+            return self._download_only(host, where, args, algorithm, expected, seen.room, listing, result, task_vars, why_again)
         if self._task.check_mode:
-            return {**result, "changed": True, "msg": f"would {'re-' if redo else ''}stage version {args['version']}"}
+            return {**result, "changed": True, "msg": f"would {'re-' if redo else ''}stage version {args['version']}"
+                    + (f" ({why_again})" if why_again else "")}
         source = public_url(args["source"])
         with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
             try:
                 package, digest = self._fetch(args, algorithm, expected, scratch, task_vars)
-            except DownloadError:
+            except (DownloadError, PhaseFailed) as exc:
+                if why_again:
+                    raise PhaseFailed(f"the staged version {args['version']} cannot be used ({why_again}) and cannot be staged again: {exc}") from None
                 raise
             except (OSError, ValueError) as exc:
                 # Controller disk trouble (cache_dir, the scratch folder): name the source, not the temporary file.
@@ -89,7 +109,7 @@ class ActionModule(PhaseAction):
             server_there = _has(host, listing[where.parent], where.name)
             # An old or half-done staging is worthless now; removing it first also frees its space (marker first: a crash in between
             # reads as nothing staged).
-            leftovers = [path for path in (where.stage_marker, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER))
+            leftovers = [path for path in (where.stage_marker, manifest_path, where.staged_tree, host.join(where.temp, _UNPACK_FOLDER))
                          if _has(host, listing[where.temp], host.name(path))]
             room = seen.room
             if leftovers:
@@ -97,12 +117,20 @@ class ActionModule(PhaseAction):
                 host.remove_many(leftovers)
                 room = None  # their space is free now: look again
             self._check_room(host, where, package, facts["unpacked_bytes"], args, server_there, room)
+            manifest = facts["manifest"]
             marker = {"version": args["version"], "checksum": f"{algorithm}:{digest}", "source": public_url(args["source"]),
                       "staged_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                      "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"]}
+                      "files": facts["files"], "unpacked_bytes": facts["unpacked_bytes"],
+                      "manifest": {"name": MANIFEST_NAME, "sha256": manifest.digest(), "files": len(manifest.files)}}
             result.update(changed=True, checksum=marker["checksum"], files=facts["files"], unpacked_bytes=facts["unpacked_bytes"], restaged=redo,
-                          msg=f"staged version {args['version']}")
+                          reused=False, staged_at=marker["staged_at"],
+                          msg=f"staged version {args['version']}" + (f" again: {why_again}" if why_again else ""))
             try:
+                # The manifest first: a marker is only ever written after it, so a staging with a marker always has one.
+                self.journal_flush()
+                if not _has(host, listing[where.parent], host.name(where.temp)):
+                    host.make_dir(where.temp)
+                host.write_text(manifest_path, manifest.text())
                 # One transfer and (on POSIX) one command, which also writes the journal's begin before and done after it; a
                 # failure removes what was unpacked: half an unpack is worth nothing and may be what fills the disk, where the
                 # run journal and the history are written too.
@@ -112,6 +140,60 @@ class ActionModule(PhaseAction):
             except ModuleFailed as exc:
                 raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
         return result
+
+    def _download_only(self, host: Host, where: Layout, args: dict[str, t.Any], algorithm: str, expected: str | None, room: t.Any,
+                       listing: dict[str, list[str]], result: dict[str, t.Any], task_vars: dict[str, t.Any], why_again: str | None) -> dict[str, t.Any]:
+        """Get and check the package into the controller's cache without writing on the host (a staging run does this before it
+        takes the update lock, so a long download never holds it); the host's free space is checked from the survey."""
+        if not args.get("cache_dir"):
+            raise PhaseFailed("download_only needs cache_dir: the package is kept there for the staging that follows")
+        if self._task.check_mode:
+            return {**result, "changed": True, "reused": False, "msg": f"would download {result['source']} into {args['cache_dir']}"}
+        source = result["source"]
+        os.makedirs(args["cache_dir"], mode=0o700, exist_ok=True)
+        try:
+            package, digest = self._fetch(args, algorithm, expected, args["cache_dir"], task_vars)
+        except (DownloadError, PhaseFailed) as exc:
+            if why_again:
+                raise PhaseFailed(f"the staged version {args['version']} cannot be used ({why_again}) and cannot be staged again: {exc}") from None
+            raise
+        except OSError as exc:
+            raise PhaseFailed(f"cannot fetch {source}: {_controller_problem(exc, args['cache_dir'])}") from None
+        with tempfile.TemporaryDirectory(prefix="conaktiv-stage-") as scratch:
+            facts = self._inspect(package, args, scratch)
+        self._check_path_length(host, where, source, facts["members"], facts["top_folder"], args["max_path_length"])
+        # The staging that follows removes what is staged now: its space counts as free.
+        if not any(_has(host, listing[where.temp], name) for name in (host.name(where.staged_tree), MANIFEST_NAME)):
+            self._check_room(host, where, package, facts["unpacked_bytes"], args, _has(host, listing[where.parent], where.name), room)
+        return {**result, "changed": True, "reused": False, "checksum": f"{algorithm}:{digest}", "files": facts["files"],
+                "unpacked_bytes": facts["unpacked_bytes"], "msg": f"{source} downloaded and verified ({algorithm}:{digest})"
+                + (f"; the staging on the host is replaced: {why_again}" if why_again else "")}
+
+    @staticmethod
+    def _reuse_problem(host: Host, where: Layout, staged: dict[str, t.Any], manifest_text: str | None, args: dict[str, t.Any]) -> str | None:
+        """Why the staging of the wanted version cannot be used as it is (too old, or its tree is not what was verified), or None."""
+        staged_at = _parse_time(staged.get("staged_at"))
+        if args["max_age_days"] > 0 and staged_at is not None:
+            age = datetime.datetime.now(datetime.timezone.utc) - staged_at
+            if age > datetime.timedelta(days=args["max_age_days"]):
+                return f"it was staged {age.days} days ago, more than max_age_days ({args['max_age_days']:g})"
+        if not args["verify_staged"]:
+            return None
+        recorded = staged.get("manifest") or {}
+        if not recorded:
+            return "it has no manifest to verify it by (staged by an older version of conaktiv.server)"
+        if manifest_text is None:
+            return f"its manifest {MANIFEST_NAME} is missing"
+        if hashlib.sha256(manifest_text.encode("utf-8")).hexdigest() != recorded.get("sha256"):
+            return f"its manifest {MANIFEST_NAME} is not the one written with it"
+        try:
+            expected = parse_manifest(manifest_text)
+        except ValueError as exc:
+            return str(exc)
+        problems = differences(expected, host.tree_digests(where.staged_tree), host.case_insensitive is True)
+        if problems:
+            return f"{len(problems)} file(s) of the staged tree differ from its manifest: {summary(problems)}"
+        return None
 
     @staticmethod
     def _current_marker(host: Host, where: Layout, temp_entries: list[str], text: str | None) -> dict[str, t.Any] | None:
@@ -144,6 +226,13 @@ class ActionModule(PhaseAction):
         if expected and actual != expected:
             os.unlink(target)
             raise PhaseFailed(f"checksum mismatch for {public_url(args['source'])}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
+        if cache_dir and not expected:
+            # Without a checksum to look it up by, the package is kept under the digest it has: the staging that follows asks
+            # for exactly that one.
+            cached = os.path.join(cache_dir, f"{algorithm}-{actual}", name)
+            os.makedirs(os.path.dirname(cached), mode=0o700, exist_ok=True)
+            shutil.move(target, cached)
+            target = cached
         return target, actual
 
     @staticmethod
@@ -159,7 +248,7 @@ class ActionModule(PhaseAction):
             more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
             raise PhaseFailed(f"refusing to unpack {source} (zip-slip): " + "; ".join(problems[:10]) + more, unsafe_members=problems)
         try:
-            verify_archive(package)
+            digests = verify_archive(package)
             if names_need_normalizing(package):
                 # Written by a Windows tool (backslashes, names in the OEM code page): one clean copy, so that unzip, win_unzip
                 # and every other tool unpack the names the checks below read.
@@ -192,7 +281,8 @@ class ActionModule(PhaseAction):
             if not versions_match(found, args["version"]):
                 raise PhaseFailed(f"{source} contains version {found}, not the requested {args['version']}")
         files = sum(1 for member in members if member.kind == "file")
-        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members, "package": package}
+        return {"top_folder": top, "files": files, "unpacked_bytes": total_unpacked_size(members), "members": members, "package": package,
+                "manifest": manifest_from_package(digests, top)}
 
     @staticmethod
     def _check_path_length(host: Host, where: Layout, source: str, members: list[t.Any], top: str | None, limit: int) -> None:
@@ -233,6 +323,15 @@ class ActionModule(PhaseAction):
                               "while the server is down instead of renaming it (set allow_cross_volume to accept that)")
         if free < needed:
             raise PhaseFailed(f"not enough free disk space in {where.parent}: {needed} bytes needed, {free} free")
+
+
+def _parse_time(value: t.Any) -> datetime.datetime | None:
+    """The marker's staged_at as an aware moment, None when it is missing or unreadable."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
 def _has(host: Host, names: list[str], wanted: str) -> bool:

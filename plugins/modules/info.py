@@ -45,6 +45,11 @@ options:
       - The target version; when given, RV(up_to_date) tells whether the server already runs it
         (a build number missing on either side still matches).
     type: str
+  stage_max_age_days:
+    description:
+      - A staging older than this many days is reported as C(stale) in RV(staged) (the next staging run replaces it). V(0) means never.
+    type: float
+    default: 14
 attributes:
   action:
     support: full
@@ -124,9 +129,16 @@ preserved:
   type: dict
   sample: {"Server Database/Preferences": true, "Server Database/cert.pem": true}
 staged:
-  description: The package staged in the temporary folder (C(version), C(checksum), C(staged_at), C(valid)), or null.
+  description:
+    - What is staged in the temporary folder, or null when nothing is - C(version), C(checksum), C(staged_at) (UTC), C(age_days),
+      C(valid) (the stage marker is readable), C(complete) (marker, staged tree and manifest are all there, which a staging that was
+      interrupted or damaged is not), C(for_target) (the version is O(version); null without O(version)) and C(stale) (older
+      than O(stage_max_age_days)).
+    - Whether the staged files are still what was verified is checked by M(conaktiv.server.stage) before it reuses them.
   returned: always
   type: dict
+  sample: {"version": "9.1.0", "checksum": "sha256:0a1b...", "staged_at": "2026-11-30T14:02:11+00:00", "age_days": 1.3, "valid": true,
+           "complete": true, "for_target": true, "stale": false}
 temp_path:
   description: The temporary folder beside the server folder.
   returned: always

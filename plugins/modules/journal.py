@@ -74,8 +74,11 @@ options:
       - V(update) decides as described above. V(rollback) takes the lock for putting a kept old folder back by hand (the
         C(conaktiv.server.rollback) playbook) - refused while an update is unfinished (run the update again, it finishes the update
         or its rollback); RV(todo) is then V(stop), V(rollback_swap), V(rollback_start), V(history).
+      - V(stage) takes the lock for a staging run (the C(conaktiv.server.stage) playbook, any time, outside the window too) - refused
+        while an update is unfinished after its stop or another run holds the lock; nothing to do when the target version is
+        installed; RV(todo) is then V(stage), V(history), and the run ends with the outcome V(staged).
     type: str
-    choices: [update, rollback]
+    choices: [update, rollback, stage]
     default: update
   old_folder:
     description: With O(purpose=rollback), the old folder to put back (default the newest C(_oldNNNN)).
@@ -336,7 +339,8 @@ error:
   type: str
 outcome:
   description: V(updated), V(up_to_date), V(failed) (nothing was stopped, or the rollback did not bring the server back), V(rolled_back)
-    (the previous version runs again) or V(interrupted); with O(state=read), that of the newest closed update.
+    (the previous version runs again), V(interrupted), or V(staged) (a staging run made the new version ready for the update); with
+    O(state=read), that of the newest closed update.
   returned: state is closed or read
   type: str
 converged:

@@ -21,13 +21,20 @@ description:
     the unpacked tree plus O(free_space_margin).
   - On the host, any earlier or half-done staging in the temporary folder is removed, the package is unpacked there,
     its single top folder (if it has one) is renamed to the server folder's name, for example
-    C(Temp_Updateordner\ConAktiv Server), and a marker file C(stage.json) records version, checksum and time.
-    M(conaktiv.server.swap) later moves this tree into place and M(conaktiv.server.info) reports it.
-  - Idempotent. When the marker says O(version) is staged (with the same checksum, if O(checksum) is given),
-    nothing is downloaded and the task reports C(ok). A different version or checksum, a missing marker (an
-    interrupted earlier run) or O(force=true) stages again from scratch.
+    C(Temp_Updateordner\ConAktiv Server), a manifest C(conaktiv-stage-manifest.json) lists size and SHA-256 of every file
+    as the verified package holds them, and a marker file C(stage.json) (written last) records version, checksum, time and
+    the manifest's own digest. M(conaktiv.server.swap) later moves this tree into place and M(conaktiv.server.info) reports it.
+  - Idempotent. When the marker says O(version) is staged (with the same checksum, if O(checksum) is given) and the staged
+    tree still matches its manifest (O(verify_staged), one more round trip that reads every staged file on the host), nothing
+    is downloaded and the task reports C(ok) with RV(reused) - a staging made days before the update window is reused this
+    way. A changed, missing or added file, a missing or altered manifest, a staging older than O(max_age_days), a different
+    version or checksum, a missing marker (an interrupted earlier run) or O(force=true) stages again from scratch; when the
+    source cannot be reached then, the task fails naming both problems, before anything on the host changed.
+  - With O(download_only=true) the package is only fetched and checked into O(cache_dir) on the controller and the host's free
+    space is checked; nothing is written on the host. The staging playbook does this before it takes the update lock, so
+    that a long download never holds it.
   - Runs while the server is up and serving users; it needs no downtime and never stops or queries the server.
-  - "Round trips: 1 or 2 module calls when the version is already staged; about 10 module calls plus the file
+  - "Round trips: 2 module calls when the version is already staged (3 with O(verify_staged)); about 10 module calls plus the file
     transfer of the package when it stages (listing, free disk, clean-up, unpack, rename, check, marker)."
 version_added: 0.1.0
 author:
@@ -115,6 +122,24 @@ options:
   force:
     description:
       - Stage again even when the marker says O(version) is already staged.
+    type: bool
+    default: false
+  verify_staged:
+    description:
+      - Before a staging made earlier is reused, compare every file of the staged tree (size and SHA-256, read on the host
+        with M(ansible.builtin.find) or M(ansible.windows.win_find)) with the manifest written when it was staged.
+    type: bool
+    default: true
+  max_age_days:
+    description:
+      - A staging of O(version) older than this many days is not reused but staged again; V(0) means any age.
+    type: float
+    default: 0
+  download_only:
+    description:
+      - Only fetch and check the package into O(cache_dir) on the controller (which is then required) and check the host's
+        free space; write nothing on the host. A later run with the checksum RV(checksum) stages from the cache without
+        downloading again.
     type: bool
     default: false
   max_path_length:
@@ -251,6 +276,16 @@ unpacked_bytes:
   returned: when the package was staged
   type: int
   sample: 734003200
+reused:
+  description: Whether a staging made earlier (for example by the staging playbook, days before) was verified and is used as it is.
+  returned: when not in check mode
+  type: bool
+  sample: true
+staged_at:
+  description: When the staging that is now in place was made, in UTC (ISO 8601).
+  returned: when the version is staged
+  type: str
+  sample: "2026-11-30T14:02:11+00:00"
 restaged:
   description: Whether an earlier (possibly half-done) staging was replaced.
   returned: when the package was staged

@@ -8,6 +8,7 @@ Windows and POSIX targets: backslashes count as separators, drive letters and UN
 
 from __future__ import annotations
 
+import hashlib
 import lzma
 import re
 import stat
@@ -245,17 +246,21 @@ def read_members(path: str) -> list[Member]:
         raise ValueError(f"{path} is a damaged archive: {' '.join(str(exc).split())}") from None
 
 
-def _drain(handle, path: str, name: str) -> None:
-    """Read an archive member to its end so the decompressor and CRC checks run."""
+def _drain(handle, path: str, name: str) -> tuple[int, str]:
+    """Read an archive member to its end so the decompressor and CRC checks run; its size and SHA-256."""
+    digest, size = hashlib.sha256(), 0
     try:
-        while handle.read(_CHUNK):
-            pass
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
     except _READ_ERRORS as exc:
         raise ValueError(f"{path}: member {_show(name)} is damaged: {exc}") from None
+    return size, digest.hexdigest()
 
 
-def _verify_zip(path: str) -> None:
+def _verify_zip(path: str) -> dict[str, tuple[int, str]]:
     """Decompress every zip member and check its CRC."""
+    found: dict[str, tuple[int, str]] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -265,12 +270,16 @@ def _verify_zip(path: str) -> None:
             except _READ_ERRORS as exc:
                 raise ValueError(f"{path}: member {_show(info.orig_filename)} cannot be read: {exc}") from None
             with handle:
-                _drain(handle, path, info.orig_filename)
+                read = _drain(handle, path, info.orig_filename)
+            if _zip_kind(info) == KIND_FILE:  # a link's data is its target's name, checked but no file of the tree
+                found[member_path(zip_member_name(info))] = read
+    return found
 
 
-def _verify_tar(path: str) -> None:
-    """Read every tar header and the data of every regular member."""
+def _verify_tar(path: str) -> dict[str, tuple[int, str]]:
+    """Read every tar header and the data of every regular member; a hard link has its target's content."""
     last = None
+    found: dict[str, tuple[int, str]] = {}
     try:
         with tarfile.open(path, "r:*") as archive:
             for info in archive:
@@ -279,20 +288,23 @@ def _verify_tar(path: str) -> None:
                     handle = archive.extractfile(info)
                     if handle is not None:
                         with handle:
-                            _drain(handle, path, info.name)
+                            found[member_path(info.name)] = _drain(handle, path, info.name)
+                elif info.islnk() and member_path(info.linkname) in found:
+                    found[member_path(info.name)] = found[member_path(info.linkname)]
     except ValueError:
         raise
     except _READ_ERRORS as exc:
         where = f"after member {_show(last)}" if last is not None else "at its start"
         raise ValueError(f"{path} is damaged {where}: {' '.join(str(exc).split())}") from None
+    return found
 
 
-def verify_archive(path: str) -> None:
-    """Read the whole archive (CRC checks for zip, every member for tar); ValueError naming the bad member."""
+def verify_archive(path: str) -> dict[str, tuple[int, str]]:
+    """Read the whole archive (CRC checks for zip, every member for tar); ValueError naming the bad member. The size and
+    SHA-256 of every regular file by its path (as :func:`member_path` gives it), for the manifest of the staged tree."""
     if _archive_format(path) == "zip":
-        _verify_zip(path)
-    else:
-        _verify_tar(path)
+        return _verify_zip(path)
+    return _verify_tar(path)
 
 
 # --- pure checks -------------------------------------------------------------------------------

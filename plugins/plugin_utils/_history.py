@@ -23,7 +23,7 @@ from ._time_zone import HostZone, local_time
 HISTORY_FILE_NAME = "conaktiv-update-history.jsonl"
 SCHEMA_VERSION = 1
 PHASE_OUTCOMES: tuple[str, ...] = ("ok", "changed", "skipped", "failed")
-RUN_OUTCOMES: tuple[str, ...] = ("updated", "up_to_date", "skipped", "failed", "rolled_back", "interrupted")
+RUN_OUTCOMES: tuple[str, ...] = ("updated", "up_to_date", "skipped", "failed", "rolled_back", "interrupted", "staged")
 REDACTED = "********"
 _ERROR_SHOWN = 120
 

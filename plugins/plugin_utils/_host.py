@@ -457,6 +457,11 @@ class Host(abc.ABC):
         """Run a command (argv list) on the host without a shell; ``probe`` marks a read-only command."""
 
     @abc.abstractmethod
+    def tree_digests(self, folder: str) -> dict[str, tuple[int, str]]:
+        """Size and SHA-256 of every regular file below ``folder`` (hidden ones too, links not followed), by its path relative to
+        ``folder`` with ``/`` between the parts. One round trip."""
+
+    @abc.abstractmethod
     def time_zone(self) -> HostZone:
         """The host's time zone (IANA name where it tells one), for showing UTC records as its local time. One round trip."""
 

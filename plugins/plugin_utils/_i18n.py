@@ -23,9 +23,9 @@ DEFAULT_STOP_MESSAGE = {
 # The outcome of an update, its phases and a phase's result, as the mail, the reports and the history table name them.
 OUTCOME_LABELS = {
     "de": {"updated": "aktualisiert", "up_to_date": "bereits aktuell", "skipped": "übersprungen", "failed": "fehlgeschlagen",
-           "rolled_back": "zurückgerollt", "interrupted": "unterbrochen"},
+           "rolled_back": "zurückgerollt", "interrupted": "unterbrochen", "staged": "bereitgestellt"},
     "en": {"updated": "updated", "up_to_date": "up to date", "skipped": "skipped", "failed": "failed", "rolled_back": "rolled back",
-           "interrupted": "interrupted"},
+           "interrupted": "interrupted", "staged": "staged"},
 }
 PHASE_LABELS = {
     "de": {"stage": "Bereitstellen", "backup_pre": "Sicherung vorher", "stop": "Stopp", "swap": "Austausch", "start": "Start",

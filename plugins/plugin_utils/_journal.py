@@ -665,6 +665,44 @@ def decide(journal: Journal, request: Request, facts: ServerFacts, *, lock: Lock
                     warnings=warnings)
 
 
+def decide_staging(journal: Journal, request: Request, facts: ServerFacts, *, lock: LockVerdict) -> Decision:
+    """What a staging run (the new version downloaded and unpacked ahead of the window) does; it never stops anything.
+
+    1. The lock is held by a live run: refuse (the staging is tried again by its next run).
+    2. A swap run by hand or an update interrupted after the stop is unfinished: refuse; the update run finishes it.
+    3. An update or staging interrupted before the stop is recorded as interrupted.
+    4. The target version is installed: nothing to stage. A lower one is refused unless downgrades are allowed.
+    5. Otherwise: stage (and write the history record "staged").
+    """
+    from_version = facts.installed_version
+    if not lock.free:
+        return Decision("refuse", [], request.version, from_version,
+                        f"another run holds the update lock: {lock.holder}; nothing is staged now, the next staging run tries again")
+    warnings = [lock.warning] if lock.warning else []
+    chain = journal.chain()
+    abandons = None
+    if chain is not None and not chain.finished:
+        if not chain.managed or chain.stop_begun:
+            return Decision("refuse", [], request.version, from_version,
+                            f"the {'swap run by hand' if not chain.managed else 'update'} {chain.last.run} to {chain.info.get('version', '?')} "
+                            "is unfinished and the server may be down: run the update to finish it; nothing is staged now")
+        abandons = chain.root.run
+        warnings.append(f"the {'staging' if chain.info.get('action') == 'stage' else 'update'} {chain.root.run} to "
+                        f"{chain.info.get('version', '?')} was interrupted before anything was stopped; it is recorded as interrupted")
+    if facts.error:
+        return Decision("refuse", [], request.version, from_version, facts.error, abandons=abandons, warnings=warnings)
+    if from_version and _same(from_version, request.version):
+        return Decision("up_to_date", [], request.version, from_version, f"ConAktiv {from_version} is installed already: nothing to stage",
+                        abandons=abandons, warnings=warnings)
+    if from_version and not request.allow_downgrade and _older(request.version, from_version):
+        return Decision("refuse", [], request.version, from_version,
+                        f"the target version {request.version} is older than the installed {from_version}: a downgrade is refused "
+                        "unless conaktiv_update_allow_downgrade is true", abandons=abandons, warnings=warnings)
+    return Decision("stage", ["stage", "history"], request.version, from_version,
+                    f"staging {request.version} ahead of the update (installed: {from_version or 'unknown'})", abandons=abandons, lock=True,
+                    warnings=warnings)
+
+
 def _installed_target(request: Request, facts: ServerFacts, abandons: str | None, warnings: list[str]) -> Decision:
     """Rule 5: the target version is installed."""
     version, installed = request.version, facts.installed_version
@@ -752,6 +790,11 @@ def outcome(chain: Chain) -> dict[str, t.Any]:
         return {"outcome": "rolled_back" if back else "failed", "converged": back or not chain.stop_begun,
                 "failed_phase": next((state.name for state in chain.phases().values() if state.status == "failed"), None),
                 "error": "; ".join(errors) or None}
+    if chain.info.get("action") == "stage":
+        # A staging run changes nothing the users notice: whatever happened, nothing is to be brought back.
+        if failure is not None:
+            return {"outcome": "failed", "converged": True, "failed_phase": failure.name, "error": failure.error or "unknown error"}
+        return {"outcome": "staged" if chain.done("stage") else "interrupted", "converged": True, "failed_phase": None, "error": None}
     if failure is None:
         forward = [name for name in chain.info.get("plan", []) if name in FORWARD_PHASES and name != "cleanup"]
         if all(chain.done(name) for name in forward):

@@ -184,6 +184,13 @@ class PosixHost(Host):
             raise ModuleFailed("ansible.builtin.command", f"{what} failed: {detail}", result)
         return CommandResult(rc=0, stdout=str(result.get("stdout", "")), stderr=str(result.get("stderr", "")))
 
+    def tree_digests(self, folder: str) -> dict[str, tuple[int, str]]:
+        result = self.runner.module("ansible.builtin.find", {"paths": [folder], "recurse": True, "hidden": True, "file_type": "file",
+                                                             "follow": False, "get_checksum": True, "checksum_algorithm": "sha256"}, probe=True)
+        prefix = folder.rstrip("/") + "/"
+        return {str(item["path"])[len(prefix):]: (int(item["size"]), str(item["checksum"])) for item in result.get("files") or []
+                if str(item.get("path", "")).startswith(prefix)}
+
     def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
         if settings["manager"] == "systemd":
             # systemd sends the signal to every process of the unit and then reports it failed (inactive): stopped.

@@ -558,6 +558,13 @@ class WindowsHost(Host):
             raise ModuleFailed("ansible.windows.win_command", str(result.get("msg")), result)
         return CommandResult(rc=int(result.get("rc", 1)), stdout=str(result.get("stdout") or ""), stderr=str(result.get("stderr") or ""))
 
+    def tree_digests(self, folder: str) -> dict[str, tuple[int, str]]:
+        result = self.runner.module("ansible.windows.win_find", {"paths": [folder], "recurse": True, "hidden": True, "file_type": "file",
+                                                                 "follow": False, "get_checksum": True, "checksum_algorithm": "sha256"}, probe=True)
+        prefix = folder.rstrip("\\") + "\\"
+        return {str(item["path"])[len(prefix):].replace("\\", "/"): (int(item["size"]), str(item["checksum"])) for item in result.get("files") or []
+                if str(item.get("path", "")).casefold().startswith(prefix.casefold())}
+
     def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
         del pid_file  # the service control manager knows the process
         name = settings["name"]

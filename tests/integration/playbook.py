@@ -30,6 +30,10 @@ class PlaybookRun:
         assert found, f"no result for task {name!r}; tasks: {[entry['task'] for entry in self.results]}\n{self.output}"
         return found[-1]["result"]
 
+    def hosts(self) -> list[str]:
+        """Every host that had a task result, in the order of their first result."""
+        return list(dict.fromkeys(entry["host"] for entry in self.results))
+
     def status(self, name: str) -> str:
         """ok / failed / skipped / unreachable of the task called ``name``."""
         return [entry for entry in self.results if entry["task"] == name][-1]["status"]

@@ -41,7 +41,10 @@ def test_ftp_stage_verifies_unpacks_and_is_idempotent(tmp_path, sim_site, sim_pa
     assert not (staged / "Server Database" / "cert.pem").exists(), "a vendor package carries no certificate"
     marker = json.loads((temp_dir(sim_site) / "stage.json").read_text())
     assert marker["version"] == "2.0.0" and marker["checksum"] == f"sha256:{sha256(package)}"
-    assert sorted(p.name for p in temp_dir(sim_site).iterdir()) == ["ConAktiv Server", "stage.json"]
+    assert sorted(p.name for p in temp_dir(sim_site).iterdir()) == ["ConAktiv Server", "conaktiv-stage-manifest.json", "stage.json"]
+    manifest = json.loads((temp_dir(sim_site) / "conaktiv-stage-manifest.json").read_text())["files"]
+    on_disk = {str(path.relative_to(staged)): [path.stat().st_size, sha256(path)] for path in staged.rglob("*") if path.is_file()}
+    assert manifest == on_disk and marker["manifest"]["files"] == len(on_disk)
     assert ftp_server.password not in run.output
     again = run_tasks(tmp_path / "play", [task])
     assert again.rc == 0 and again.task(STAGE)["changed"] is False
@@ -121,3 +124,28 @@ def test_a_damaged_staging_is_detected_and_redone(tmp_path, sim_site, sim_packag
     assert run.rc == 0, run.output
     assert run.task(STAGE)["changed"] is True and run.task(STAGE)["restaged"] is True
     assert json.loads((temp_dir(sim_site) / "stage.json").read_text())["version"] == "2.0.0"
+
+
+def test_a_tampered_staging_is_staged_again_or_refused_when_the_source_is_gone(tmp_path, sim_site, sim_package, ftp_server):
+    package = sim_package("2.0.0", files=5)
+    (ftp_server.root / package.name).write_bytes(package.read_bytes())
+    task = stage_task(sim_site, f"{ftp_server.url}{package.name}", source_username=ftp_server.user, source_password=ftp_server.password,
+                      checksum=f"sha256:{sha256(package)}")
+    assert run_tasks(tmp_path / "play", [task]).rc == 0
+    reused = run_tasks(tmp_path / "play", [task])
+    assert reused.rc == 0 and reused.task(STAGE)["reused"] is True and "files verified" in reused.task(STAGE)["msg"]
+    binary = next(path for path in (temp_dir(sim_site) / "ConAktiv Server").rglob("*") if path.is_file() and path.name != "version.txt")
+    original = binary.read_bytes()
+    binary.write_bytes(original + b"tampered")
+    again = run_tasks(tmp_path / "play", [task])
+    assert again.rc == 0, again.output
+    assert again.task(STAGE)["changed"] is True and "differ from its manifest: changed:" in again.task(STAGE)["msg"]
+    assert binary.read_bytes() == original
+    # The FTP server is down now: a tampered staging is refused, naming both problems; nothing is unpacked.
+    binary.write_bytes(b"tampered again")
+    (ftp_server.root / package.name).unlink()
+    refused = run_tasks(tmp_path / "play", [task])
+    assert refused.rc != 0
+    message = refused.task(STAGE)["msg"]
+    assert message.startswith("the staged version 2.0.0 cannot be used (1 file(s) of the staged tree differ from its manifest: changed: ")
+    assert "and cannot be staged again: " in message and ftp_server.password not in refused.output

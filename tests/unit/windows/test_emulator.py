@@ -167,8 +167,8 @@ def test_check_mode_and_modules_without_it(emulator):
 def test_unsafe_or_unemulated_requests_are_refused(emulator):
     with pytest.raises(EmulatorError, match="pid 0 means every process"):
         call(emulator, "community.windows.win_wait_for_process", state="absent", timeout=1)
-    with pytest.raises(EmulatorError, match="only the non-recursive"):
-        call(emulator, "ansible.windows.win_find", paths=["C:\\"], recurse=True)
+    with pytest.raises(EmulatorError, match="only the unfiltered listing"):
+        call(emulator, "ansible.windows.win_find", paths=["C:\\"], recurse=True, patterns=["*.zip"])
 
 
 def test_results_carry_the_documented_return_values(emulator, site):

@@ -219,8 +219,12 @@ def test_a_package_that_does_not_fit_where_the_transfer_lands_first_is_refused_b
     result = stage(world, site, package("2.0.0"), check=False)
     assert result.get("failed") and "where the transfer lands first: %TEMP% (C:\\) has 1000 bytes free" in result["msg"]
     assert "set ansible_remote_tmp to a folder on D:" in result["msg"]
-    assert not [call for call in emulator.calls if call.module in ("ansible.windows.win_copy", "community.windows.win_unzip")]
+    # Only the staging's manifest (a few hundred bytes, written before the package goes) reached the host; no marker follows it.
+    sent = [call.args["dest"] for call in emulator.calls
+            if call.module in ("ansible.windows.win_copy", "community.windows.win_unzip") and call.args.get("_copy_mode") != "query"]
+    assert [dest.rsplit("\\", 1)[-1] for dest in sent] == ["conaktiv-stage-manifest.json"], sent
     assert not emulator.fs.local(f"{BASE}\\Temp_Updateordner\\ConAktiv Server").exists()
+    assert not emulator.fs.local(f"{BASE}\\Temp_Updateordner\\stage.json").exists()
 
 
 def test_archive_backup_and_restore_of_the_data(world, site, emulator):
@@ -415,3 +419,18 @@ def test_a_stop_that_hangs_is_ended_by_force_with_kill_after_and_the_update_goes
     assert ["taskkill.exe", "/PID", str(pid), "/F"] in [call.args.get("argv") for call in emulator.calls]
     ok(swap(world, site, version="2.0.0"))
     assert site.version() == "2.0.0"
+
+
+def test_a_reused_staging_is_verified_against_its_manifest_with_win_find(world, site, package, emulator):
+    zip_path = package("2.0.0")
+    ok(stage(world, site, zip_path))
+    reused = ok(stage(world, site, zip_path))
+    assert reused["changed"] is False and reused["reused"] is True and "files verified" in reused["msg"]
+    finds = [call.args for call in emulator.calls if call.module == "ansible.windows.win_find" and call.args.get("recurse")]
+    assert finds and finds[-1]["checksum_algorithm"] == "sha256" and finds[-1]["get_checksum"] is True
+    # A file of the staged tree changed (a virus scanner's repair, a hand edit): staged again from the package.
+    staged_version = emulator.fs.local(f"{BASE}\\Temp_Updateordner\\ConAktiv Server\\version.txt")
+    staged_version.write_text("2.0.0-tampered", encoding="utf-8")
+    again = ok(stage(world, site, zip_path))
+    assert again["changed"] is True and "again: 1 file(s) of the staged tree differ from its manifest: changed: version.txt" in again["msg"]
+    assert staged_version.read_text(encoding="utf-8").strip() == "2.0.0"

@@ -636,8 +636,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         return {"changed": False, "stat": info}
 
     def _win_find(self, params: dict[str, t.Any]) -> Result:
-        if params.get("recurse") or params.get("patterns") or params.get("age") or params.get("size"):
-            raise EmulatorError("win_find: only the non-recursive, unfiltered listing is emulated")
+        if params.get("patterns") or params.get("age") or params.get("size") or params.get("depth") or params.get("follow"):
+            raise EmulatorError("win_find: only the unfiltered listing (recursive or not, links not followed) is emulated")
         warnings, files, checked = [], [], set()
         examined = 0
         for given in params["paths"]:
@@ -648,16 +648,22 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             if not folder.is_dir():
                 warnings.append(f"Argument path '{given}' is a file not a directory, skipping")
                 continue
-            full = str(PureWin(given))
-            for entry in sorted(folder.iterdir(), key=lambda item: item.name.casefold()):
-                child = full.rstrip("\\") + "\\" + entry.name
-                if child.casefold() in checked:
-                    continue
-                checked.add(child.casefold())
-                examined += 1
-                if not self._find_match(entry, params):
-                    continue
-                files.append(self._file_info(entry, child, params))
+            # Depth first; with recurse into every folder that is no reparse point (follow=false), hidden or not: win_find.ps1
+            # (ansible.windows, Search-Path) descends before it applies the hidden filter to the folder itself.
+            pending = [(folder, str(PureWin(given)))]
+            while pending:
+                current, full = pending.pop()
+                for entry in sorted(current.iterdir(), key=lambda item: item.name.casefold()):
+                    child = full.rstrip("\\") + "\\" + entry.name
+                    if child.casefold() in checked:
+                        continue
+                    checked.add(child.casefold())
+                    examined += 1
+                    if params.get("recurse") and entry.is_dir() and not entry.is_symlink():
+                        pending.append((entry, child))
+                    if not self._find_match(entry, params):
+                        continue
+                    files.append(self._file_info(entry, child, params))
         return {"changed": False, "examined": examined, "matched": len(files), "files": sorted(files, key=lambda item: item["path"].casefold()),
                 "warnings": warnings}
 

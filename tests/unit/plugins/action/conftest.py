@@ -443,6 +443,11 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         self._record("clients_connected", port)
         return self.clients_handler(port)
 
+    def tree_digests(self, folder: str) -> dict[str, tuple[int, str]]:
+        self._record("tree_digests", folder)
+        prefix = folder.rstrip("/") + "/"
+        return {path[len(prefix):]: (len(data), hashlib.sha256(data).hexdigest()) for path, data in self.files.items() if path.startswith(prefix)}
+
     def kill_server(self, settings: dict[str, t.Any], pid_file: str | None, timeout: float) -> str:
         """Ends the server like SIGKILL: the unit or the process in ``pid_file`` is gone, the pid file removed with it."""
         self._record("kill_server", settings.get("name"), pid_file, mutating=True)

@@ -15,12 +15,16 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.conaktiv.server.plugins.action import stage
+from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import MANIFEST_NAME, Manifest
+from ansible_collections.conaktiv.server.plugins.plugin_utils._stage_manifest import parse as parse_manifest
 
 SERVER = "/srv/ConAktiv Server"
 TEMP = "/srv/Temp_Updateordner"
 STAGED = f"{TEMP}/ConAktiv Server"
 MARKER = f"{TEMP}/stage.json"
+MANIFEST = f"{TEMP}/{MANIFEST_NAME}"
 FTP_SOURCE = "ftp://conaktiv@ftp.example.com/pub/ConAktiv-2.0.0.zip"
 
 
@@ -69,19 +73,96 @@ def no_download(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return asked
 
 
-def staged_already(host: t.Any, version: str = "2.0.0", checksum: str = "sha256:" + "ab" * 32) -> None:
+@pytest.fixture
+def source_down(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every download fails as an FTP server that is down does; returns the sources asked for."""
+    asked: list[str] = []
+
+    def fetch(source: str, target: str, **kwargs: t.Any) -> None:
+        asked.append(source)
+        raise DownloadError("cannot connect to ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip: [Errno 111] Connection refused")
+
+    monkeypatch.setattr(stage, "fetch", fetch)
+    return asked
+
+
+def staged_already(host: t.Any, version: str = "2.0.0", checksum: str = "sha256:" + "ab" * 32, staged_at: str = "2026-11-30T12:00:00+00:00",
+                   manifest: bool = True) -> None:
+    """A staging made earlier: the tree, its manifest and the marker naming the manifest (as stage writes them)."""
     host.add_file(f"{STAGED}/version.txt", version)
-    host.add_file(MARKER, json.dumps({"version": version, "checksum": checksum}))
+    host.add_file(f"{STAGED}/Server Database/Preferences/server.prefs", "defaults")
+    data = {name: (len(content), hashlib.sha256(content).hexdigest()) for name, content in
+            (("version.txt", version.encode()), ("Server Database/Preferences/server.prefs", b"defaults"))}
+    written = Manifest(data)
+    marker = {"version": version, "checksum": checksum, "staged_at": staged_at}
+    if manifest:
+        host.add_file(MANIFEST, written.text())
+        marker["manifest"] = {"name": MANIFEST_NAME, "sha256": written.digest(), "files": len(data)}
+    host.add_file(MARKER, json.dumps(marker))
 
 
 # -- idempotence and check mode -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    (lambda host: host.add_file(f"{STAGED}/version.txt", "2.0.1"), "1 file(s) of the staged tree differ from its manifest: changed: version.txt"),
+    (lambda host: host.files.pop(f"{STAGED}/Server Database/Preferences/server.prefs"),
+     "differ from its manifest: missing: Server Database/Preferences/server.prefs"),
+    (lambda host: host.add_file(f"{STAGED}/evil.dll", "x"), "differ from its manifest: added: evil.dll"),
+    (lambda host: host.add_file(MANIFEST, host.text(MANIFEST).replace("version.txt", "version.TXT")), "is not the one written with it"),
+    (lambda host: host.files.pop(MANIFEST), "its manifest conaktiv-stage-manifest.json is missing"),
+])
+def test_a_staged_tree_that_changed_is_staged_again_and_refused_when_the_source_is_gone(host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                                        source_down: list[str], change: t.Any, why: str):
+    staged_already(host)
+    change(host)
+    result = run(make_action, checksum="sha256:" + "ab" * 32)
+    # The download is tried (restaging); the source failing here, the task fails before anything else happens.
+    assert source_down == [FTP_SOURCE] and result["failed"]
+    assert result["msg"].startswith("the staged version 2.0.0 cannot be used (") and why in result["msg"], result["msg"]
+    assert result["msg"].endswith("cannot be staged again: cannot connect to ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip: [Errno 111] Connection refused")
+    assert mutations(host) == []
+
+
+def test_a_changed_staging_is_replaced_when_the_source_is_there(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+    package = build_package(tmp_path)
+    staged_already(host, checksum=f"sha256:{sha256(package)}")
+    host.add_file(f"{STAGED}/version.txt", "tampered")
+    result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}")
+    assert result["changed"] is True and result["restaged"] is True and result["reused"] is False
+    assert result["msg"].startswith("staged version 2.0.0 again: 1 file(s) of the staged tree differ from its manifest: changed: version.txt")
+    written = parse_manifest(host.text(MANIFEST))
+    assert set(written.files) == {"version.txt", "ConAktiv Server.bin", "Server Database/Preferences/server.prefs"}
+    assert written.files["version.txt"] == (6, hashlib.sha256(b"2.0.0\n").hexdigest())
+    marker = json.loads(host.text(MARKER))
+    assert marker["manifest"] == {"name": MANIFEST_NAME, "sha256": written.digest(), "files": 3}
+    # The manifest is written before the marker: a marker always has its manifest.
+    writes = [args[0] for op, args in host.calls if op == "write_text"]
+    assert writes.index(MANIFEST) < len(writes) and (MARKER not in writes or writes.index(MANIFEST) < writes.index(MARKER))
+
+
+def test_a_staging_older_than_max_age_days_is_replaced_and_verification_can_be_left_out(host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                                       source_down: list[str]):
+    staged_already(host, staged_at="2026-01-01T00:00:00+00:00")
+    result = run(make_action, max_age_days=7)
+    assert result["failed"] and "days ago, more than max_age_days (7)" in result["msg"]
+    host.add_file(f"{STAGED}/version.txt", "tampered")
+    reused = run(make_action, verify_staged=False)
+    assert reused["changed"] is False and reused["msg"] == "version 2.0.0 staged at 2026-01-01T00:00:00+00:00 is reused"
+
+
+def test_a_staging_without_a_manifest_is_not_trusted(host: t.Any, make_action: t.Callable[..., t.Any], source_down: list[str]):
+    staged_already(host, manifest=False)
+    result = run(make_action)
+    assert result["failed"] and "it has no manifest to verify it by" in result["msg"]
 
 
 def test_a_matching_marker_means_no_download_at_all(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str]):
     staged_already(host)
     result = run(make_action, checksum="sha256:" + "ab" * 32)
     assert result["changed"] is False, result.get("msg")
-    assert result["msg"] == "version 2.0.0 is already staged"
+    assert result["msg"] == "version 2.0.0 staged at 2026-11-30T12:00:00+00:00 is reused (2 files verified)"
+    assert result["reused"] is True and result["staged_at"] == "2026-11-30T12:00:00+00:00"
     assert result["checksum"] == "sha256:" + "ab" * 32
     assert result["source"] == "ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip"
     assert no_download == []
@@ -146,7 +227,7 @@ def test_a_different_staged_version_is_replaced(host: t.Any, make_action: t.Call
     host.add_file(f"{STAGED}/only-in-1.9.0.txt", "old")
     result = run(make_action, source=str(build_package(tmp_path)))
     assert result["restaged"] is True
-    assert host.ops("remove")[:2] == [(MARKER,), (STAGED,)]
+    assert host.ops("remove")[:3] == [(MARKER,), (MANIFEST,), (STAGED,)]
     assert not host.exists(f"{STAGED}/only-in-1.9.0.txt")
 
 
