@@ -22,10 +22,12 @@ description:
   - Takes what M(conaktiv.server.info) returned for each host (registered results; also those of hosts that failed or were
     unreachable) and makes one report of them, with one line per host - host, installed version, service state, the last
     update and its outcome, and when it ended, in the host's local time with the zone's name
-    (RV(conaktiv.server.info#module:time_zone)).
+    (RV(conaktiv.server.info#module:time_zone)), and what is staged (RV(conaktiv.server.info#module:staged)) with its age and
+    whether it is incomplete, stale or not the target version. A staging run is no update: the last update is the newest
+    history record of another outcome.
   - V(table) is plain text for the job output (a summary line and the errors of unreadable hosts below it); V(csv) has one
     line per host with machine-readable columns (V(;) as separator in German, V(,) in English, UTF-8 with a byte order mark);
-    V(json) holds the same plus each host's last history record; V(html) is one page that loads nothing from elsewhere
+    V(json) holds the same plus each host's last history record and its staging; V(html) is one page that loads nothing from elsewhere
     (inline styles and SVG, a Content-Security-Policy that forbids every fetch) with the table, the versions of the fleet
     and a timeline of each host's last update (its phases and the downtime as bars).
   - The playbook C(conaktiv.server.status) (C(ansible-playbook conaktiv.server.status)) prints the table and writes the other

@@ -25,13 +25,17 @@ SERVICE_LABELS = {
 }
 _WORDS = {
     "de": {"unreachable": "nicht erreichbar", "unreadable": "Zustand nicht lesbar", "unfinished": "UNVOLLENDET", "never": "noch nie",
-           "unknown": "unbekannt", "hosts": ("Server", "Server"), "on": "auf", "no_version": "ohne Version"},
+           "unknown": "unbekannt", "hosts": ("Server", "Server"), "on": "auf", "no_version": "ohne Version",
+           "ago": "vor {age}", "minutes": "{n} Min.", "hours": "{n} Std.", "days": ("{n} Tag", "{n} Tagen"), "incomplete": "unvollständig",
+           "stale": "veraltet", "other": "nicht die Zielversion"},
     "en": {"unreachable": "unreachable", "unreadable": "state not readable", "unfinished": "UNFINISHED", "never": "never",
-           "unknown": "unknown", "hosts": ("host", "hosts"), "on": "on", "no_version": "without a version"},
+           "unknown": "unknown", "hosts": ("host", "hosts"), "on": "on", "no_version": "without a version",
+           "ago": "{age} ago", "minutes": "{n} min", "hours": "{n} h", "days": ("{n} day", "{n} days"), "incomplete": "incomplete",
+           "stale": "stale", "other": "not the target version"},
 }
 HEADERS = {
-    "de": ("Server", "Version", "Dienst", "Letztes Update", "Ergebnis", "Zeitpunkt (Ortszeit)"),
-    "en": ("Host", "Version", "Service", "Last update", "Outcome", "When (local time)"),
+    "de": ("Server", "Version", "Dienst", "Letztes Update", "Ergebnis", "Zeitpunkt (Ortszeit)", "Bereitgestellt"),
+    "en": ("Host", "Version", "Service", "Last update", "Outcome", "When (local time)", "Staged"),
 }
 
 
@@ -53,6 +57,8 @@ class HostState:
     unfinished_version: str | None = None
     #: The error is that the host could not be reached at all.
     unreachable: bool = False
+    #: What is staged in the temporary folder (``staged`` as info returns it), None when nothing is.
+    staged: dict[str, t.Any] | None = None
 
     @property
     def reachable(self) -> bool:
@@ -72,11 +78,12 @@ def host_state(host: str, result: t.Mapping[str, t.Any] | None) -> HostState:
     if error is not None:
         return HostState(host=host, error=error.strip(), version=None, service_state="unknown", control_state=None,
                          zone=HostZone(), last=None, unfinished=False, unreachable=bool(result.get("unreachable")))
-    history = list(result.get("history") or [])
+    # The last update is the newest run that was one: a staging run ahead of the window is shown as the staging, not as an update.
+    updates = [record for record in result.get("history") or [] if record.get("outcome") != "staged"]
     journal = result.get("run_journal") or {}
     return HostState(host=host, error=None, version=result.get("installed_version"), service_state=str(result.get("service_state") or "unknown"),
-                     control_state=result.get("control_state"), zone=from_dict(result.get("time_zone")), last=history[-1] if history else None,
-                     unfinished=bool(journal.get("unfinished")), unfinished_version=journal.get("version"))
+                     control_state=result.get("control_state"), zone=from_dict(result.get("time_zone")), last=updates[-1] if updates else None,
+                     unfinished=bool(journal.get("unfinished")), unfinished_version=journal.get("version"), staged=result.get("staged") or None)
 
 
 def fleet_rows(results: t.Mapping[str, t.Mapping[str, t.Any] | None]) -> list[HostState]:
@@ -119,9 +126,44 @@ def service_label(state: HostState, language: str) -> str:
     return SERVICE_LABELS[check_language(language)].get(state.service_state, state.service_state)
 
 
-def table_cells(state: HostState, language: str) -> tuple[str, str, str, str, str, str]:
+def age_text(days: float | None, language: str) -> str | None:
+    """How long ago, as people read it: "vor 40 Min.", "vor 5 Std.", "vor 3 Tagen" / "40 min ago", "5 h ago", "3 days ago"."""
+    if days is None:
+        return None
+    words = _WORDS[check_language(language)]
+    minutes = max(0, round(float(days) * 1440))
+    if minutes < 60:
+        age = words["minutes"].format(n=minutes)
+    elif minutes < 48 * 60:
+        age = words["hours"].format(n=round(minutes / 60))
+    else:
+        whole = round(minutes / 1440)
+        age = words["days"][whole != 1].format(n=whole)
+    return words["ago"].format(age=age)
+
+
+def staged_label(staged: t.Mapping[str, t.Any] | None, language: str) -> str:
+    """What is staged: "2.0.0, vor 5 Std." with "unvollständig", "veraltet" or "nicht die Zielversion" where it is; "-" for nothing."""
+    if not staged:
+        return "-"
+    words = _WORDS[check_language(language)]
+    parts = [str(staged.get("version") or words["unknown"])]
+    age = age_text(staged.get("age_days"), language)
+    if age:
+        parts.append(age)
+    if not staged.get("complete", True):
+        parts.append(words["incomplete"])
+    if staged.get("stale"):
+        parts.append(words["stale"])
+    if staged.get("for_target") is False:
+        parts.append(words["other"])
+    return ", ".join(parts)
+
+
+def table_cells(state: HostState, language: str) -> tuple[str, str, str, str, str, str, str]:
     """The cells of one line of the text table and of the HTML table."""
-    return (state.host, state.version or "-", service_label(state, language), last_update(state), outcome_label(state, language), when(state))
+    return (state.host, state.version or "-", service_label(state, language), last_update(state), outcome_label(state, language), when(state),
+            staged_label(state.staged, language) if state.reachable else "-")
 
 
 def versions(states: list[HostState], language: str | None = None) -> list[tuple[str, list[str]]]:

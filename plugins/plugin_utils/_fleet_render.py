@@ -21,7 +21,8 @@ from ._time_zone import local_time
 
 FORMATS = ("table", "csv", "json", "html")
 CSV_COLUMNS = ("host", "version", "service_state", "control_state", "last_outcome", "last_from", "last_to", "last_finished_utc",
-               "last_finished_local", "time_zone", "downtime_s", "unfinished", "error")
+               "last_finished_local", "time_zone", "downtime_s", "unfinished", "staged_version", "staged_at_utc", "staged_age_days",
+               "staged_stale", "staged_complete", "error")
 _TITLE = {"de": "ConAktiv-Server: Übersicht", "en": "ConAktiv servers: overview"}
 _LABELS = {
     "de": {"generated": "Erstellt", "versions": "Versionen", "hosts": "Server", "timeline": "Letztes Update je Server",
@@ -53,11 +54,14 @@ def table(states: list[HostState], language: str, generated: str) -> str:
 
 def _record_fields(state: HostState) -> dict[str, t.Any]:
     last = state.last or {}
+    staged = state.staged or {}
     return {"host": state.host, "version": state.version, "service_state": state.service_state if state.reachable else None,
             "control_state": state.control_state, "last_outcome": last.get("outcome"), "last_from": last.get("from_version"),
             "last_to": last.get("to_version"), "last_finished_utc": last.get("finished") or last.get("started"),
             "last_finished_local": when(state) if state.last else None, "time_zone": state.zone.name or state.zone.label or state.zone.offset,
-            "downtime_s": last.get("downtime_s"), "unfinished": state.unfinished, "error": state.error}
+            "downtime_s": last.get("downtime_s"), "unfinished": state.unfinished, "staged_version": staged.get("version"),
+            "staged_at_utc": staged.get("staged_at"), "staged_age_days": staged.get("age_days"), "staged_stale": staged.get("stale"),
+            "staged_complete": staged.get("complete"), "error": state.error}
 
 
 def csv_text(states: list[HostState], language: str, generated: str) -> str:
@@ -71,7 +75,7 @@ def csv_text(states: list[HostState], language: str, generated: str) -> str:
 
 
 def json_text(states: list[HostState], language: str, generated: str) -> str:
-    hosts = [{**_record_fields(state), "last_update": state.last} for state in states]
+    hosts = [{**_record_fields(state), "last_update": state.last, "staged": state.staged} for state in states]
     document = {"generated": generated, "language": language, "summary": summary_line(states, language),
                 "versions": dict(versions(states)),
                 "unreadable": [state.host for state in states if not state.reachable], "hosts": hosts}

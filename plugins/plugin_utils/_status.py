@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ._fleet import SERVICE_LABELS
+from ._fleet import SERVICE_LABELS, staged_label
 from ._history import from_dict as record_from_dict
 from ._history import summary_table
 from ._i18n import OUTCOME_LABELS, check_language
@@ -44,6 +44,14 @@ def _local(moment: t.Any, zone: t.Any) -> str:
         return str(moment)
 
 
+def _staged_text(staged: t.Mapping[str, t.Any], zone: t.Any, language: str, words: t.Mapping[str, str]) -> str:
+    """The staged version, how old, its state, and when it was staged in the host's local time."""
+    if not staged:
+        return words["nothing"]
+    text = staged_label(staged, language)
+    return f"{text} ({_local(staged['staged_at'], zone)})" if staged.get("staged_at") else text
+
+
 def status_lines(result: t.Mapping[str, t.Any], language: str = "de") -> list[str]:
     """The lines for one server from what conaktiv.server.info returned, its update history as a table at the end."""
     words = _LINES[check_language(language)]
@@ -66,7 +74,7 @@ def status_lines(result: t.Mapping[str, t.Any], language: str = "de") -> list[st
         words["service"].format(service=SERVICE_LABELS[language].get(str(result.get("service_state")), str(result.get("service_state"))),
                                 control=result.get("control_state")),
         words["users"].format(users=(", ".join(sessions) or words["none"]) if sessions is not None else words["unknown"]),
-        words["staged"].format(staged=staged.get("version") or words["nothing"]),
+        words["staged"].format(staged=_staged_text(staged, zone, language, words)),
         words["old"].format(old=", ".join(result.get("old_folders") or []) or words["none"]),
         words["journal"].format(journal=journal_text),
         words["lock"].format(lock=words["held"].format(run=holder.get("run"), controller=holder.get("controller"), pid=holder.get("pid"),

@@ -60,7 +60,7 @@ def test_the_status_playbook_reports_the_fleet_in_local_time_as_table_html_csv_a
     assert run.rc != 0
     assert "Der Zustand von crm3 ließ sich nicht lesen" in run.output
     table = run.task("Show the fleet as one table")["msg"]
-    assert table[0].split() == ["Server", "Version", "Dienst", "Letztes", "Update", "Ergebnis", "Zeitpunkt", "(Ortszeit)"]
+    assert table[0].split() == ["Server", "Version", "Dienst", "Letztes", "Update", "Ergebnis", "Zeitpunkt", "(Ortszeit)", "Bereitgestellt"]
     rows = {line.split()[0]: line for line in table[2:5]}
     assert set(rows) == {"crm1", "crm2", "crm3"}
     # November in Berlin is CET; the history holds UTC, the report the server's local time with the zone.

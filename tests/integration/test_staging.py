@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import shutil
 
 import pytest
@@ -68,6 +69,14 @@ def test_stage_by_day_then_update_in_the_window_without_a_download(tmp_path, ben
     assert order.index("Download and check the new version on the controller before the update lock is taken") < \
         order.index("Read the run journal and the server, prove the inputs and take the update lock for the staging"), order
     assert ftp.password not in staged.output and site.token not in staged.output
+
+    # The status playbook shows the staging and its age; the last update is still none (a staging run is no update).
+    status = play(tmp_path, REPO / "playbooks" / "status.yml", {**settings, "conaktiv_status_report_dir": ""}, "status")
+    assert status.rc == 0, status.output
+    lines = status.task("Show the server's state and its update history")["msg"]
+    assert any(re.fullmatch(r"Bereitgestellt:   2\.0\.0, vor [01] Min\. \(\d{4}-\d\d-\d\d \d\d:\d\d \S+\)", line) for line in lines), lines
+    (row,) = status.task("Show the fleet as one table")["msg"][2:3]
+    assert "noch nie" in row and re.search(r"2\.0\.0, vor [01] Min\.$", row), row
 
     # Again: in place and verified, nothing to do, no second history record.
     again = play(tmp_path, STAGE, settings, "stage-again")

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.conaktiv.server.plugins.plugin_utils._fleet import downtime_bar, fleet_rows, phase_bars, summary_line
+from ansible_collections.conaktiv.server.plugins.plugin_utils._fleet import age_text, downtime_bar, fleet_rows, phase_bars, staged_label, summary_line
 from ansible_collections.conaktiv.server.plugins.plugin_utils._fleet_render import CSV_COLUMNS, render
 from ansible_collections.conaktiv.server.plugins.plugin_utils._status import status_lines
 
@@ -45,7 +45,7 @@ def test_rows_keep_inventory_order_and_say_why_a_host_could_not_be_read():
 def test_the_table_shows_local_time_with_the_zone_and_the_unfinished_update():
     lines = render(fleet_rows(RESULTS), "table", "de", "2026-12-01T11:00:00+00:00").splitlines()
     assert lines[0].split()[:3] == ["Server", "Version", "Dienst"]
-    assert "aktualisiert" in lines[2] and lines[2].endswith("2026-11-23 22:07 CET")
+    assert "aktualisiert" in lines[2] and lines[2].endswith("2026-11-23 22:07 CET  -")
     assert "nicht erreichbar" in lines[3] and "UNVOLLENDET (2.0.0)" in lines[4] and "Zustand nicht lesbar" in lines[5]
     assert lines[-2] == "crm2: nicht erreichbar: Failed to connect to the host via ssh: Connection refused"
     english = render(fleet_rows(RESULTS), "table", "en", "x").splitlines()
@@ -119,3 +119,45 @@ def test_status_lines_in_german_with_local_times():
     assert lines[-3].split()[:2] == ["Beginn", "Ergebnis"] and lines[-1].startswith("2026-11-23 22:05 CET  aktualisiert  1.0.0  2.0.0")
     english = status_lines(result, "en")
     assert english[0] == "version:     2.0.0 (control interface)" and english[-1].startswith("2026-11-23 22:05 CET  updated")
+
+
+STAGED = {"version": "2.1.0", "checksum": "sha256:ab", "staged_at": "2026-11-30T13:00:00+00:00", "age_days": 1.2, "valid": True, "complete": True,
+          "for_target": True, "stale": False}
+STAGING = {"run_id": "r2", "host": "crm1", "outcome": "staged", "from_version": "2.0.0", "to_version": "2.1.0", "started": "2026-11-30T12:59:00+00:00",
+           "finished": "2026-11-30T13:00:00+00:00", "downtime_s": None, "phases": []}
+
+
+@pytest.mark.parametrize("days, german, english", [(0.01, "vor 14 Min.", "14 min ago"), (1.2, "vor 29 Std.", "29 h ago"),
+                                                    (2.0, "vor 2 Tagen", "2 days ago"), (1 / 1440 / 2, "vor 0 Min.", "0 min ago")])
+def test_ages_read_as_people_say_them(days, german, english):
+    assert age_text(days, "de") == german and age_text(days, "en") == english
+    assert age_text(None, "de") is None
+
+
+def test_a_staging_is_shown_with_its_age_and_what_is_wrong_with_it():
+    assert staged_label(STAGED, "de") == "2.1.0, vor 29 Std."
+    assert staged_label({**STAGED, "age_days": 20, "stale": True, "for_target": False}, "de") == "2.1.0, vor 20 Tagen, veraltet, nicht die Zielversion"
+    assert staged_label({**STAGED, "complete": False, "age_days": None, "version": None}, "en") == "unknown, incomplete"
+    assert staged_label(None, "de") == "-"
+
+
+def test_the_fleet_shows_the_staging_beside_the_last_update_which_a_staging_run_is_not():
+    results = {"crm1": {**RESULTS["crm1"], "history": [RECORD, STAGING], "staged": STAGED}}
+    states = fleet_rows(results)
+    assert states[0].last == RECORD, "a staging run is no update: the last update and its timeline stay the rollout"
+    lines = render(states, "table", "de", "x").splitlines()
+    assert lines[0].split()[-1] == "Bereitgestellt" and lines[2].endswith("2026-11-23 22:07 CET  2.1.0, vor 29 Std.")
+    row = next(csv.DictReader(io.StringIO(render(states, "csv", "en", "x")[1:])))
+    assert (row["staged_version"], row["staged_at_utc"], row["staged_age_days"], row["staged_stale"]) == ("2.1.0", STAGED["staged_at"], "1.2", "False")
+    document = json.loads(render(states, "json", "de", "x"))
+    assert document["hosts"][0]["staged"] == STAGED and document["hosts"][0]["last_outcome"] == "updated"
+    page = render(states, "html", "en", "x")
+    assert "<th>Staged</th>" in page and "<td>2.1.0, 29 h ago</td>" in page
+
+
+def test_status_lines_show_the_staging_in_local_time():
+    result = {**RESULTS["crm1"], "version_source": "control", "sessions": [], "staged": STAGED, "old_folders": [], "free_bytes": 0,
+              "history_path": "/h", "run_journal": {"unfinished": False}, "history": [RECORD, STAGING]}
+    assert "Bereitgestellt:   2.1.0, vor 29 Std. (2026-11-30 14:00 CET)" in status_lines(result, "de")
+    assert "staged:      2.1.0, 29 h ago (2026-11-30 14:00 CET)" in status_lines(result, "en")
+    assert "Bereitgestellt:   nichts" in status_lines({**result, "staged": None}, "de")
