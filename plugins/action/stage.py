@@ -21,6 +21,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES, text
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
@@ -51,6 +52,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "verify_staged": {"type": "bool", "default": True},
     "download_only": {"type": "bool", "default": False},
     "max_age_days": {"type": "float", "default": 0},
+    "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
 }
 
 _UNPACK_FOLDER = ".unpack"
@@ -83,10 +85,15 @@ class ActionModule(PhaseAction):
             why_again = self._reuse_problem(host, where, staged, seen.texts[manifest_path], args)
             if why_again is None:
                 verified = (staged.get("manifest") or {}).get("files")
+                # At the default verbosity: in the window the operator sees that no download happens, and since when it is staged.
+                self.say(text("stage_reused", args["language"], host=task_vars.get("inventory_hostname", ""), version=args["version"],
+                              when=_when(staged.get("staged_at")), files=verified if args["verify_staged"] and verified is not None else "0"))
                 return {**result, "changed": False, "reused": True, "checksum": staged.get("checksum"), "staged_at": staged.get("staged_at"),
                         "msg": f"version {args['version']} staged at {staged.get('staged_at')} is reused"
                                + (f" ({verified} file{'' if verified == 1 else 's'} verified)" if args["verify_staged"] and verified is not None else "")}
         redo = bool(staged) or _has(host, listing[where.temp], host.name(where.staged_tree))
+        if why_again and not self._task.check_mode:
+            self.say(text("stage_again", args["language"], host=task_vars.get("inventory_hostname", ""), version=args["version"], why=why_again))
         if args["download_only"]:
             return self._download_only(host, where, args, algorithm, expected, seen.room, listing, result, task_vars, why_again)
         if self._task.check_mode:
@@ -332,6 +339,12 @@ def _parse_time(value: t.Any) -> datetime.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def _when(moment: t.Any) -> str:
+    """A stage marker's ISO moment (UTC) as people read it: "2026-11-30 14:02 UTC"."""
+    parsed = _parse_time(moment)
+    return f"{parsed.astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC" if parsed else str(moment or "?")
 
 
 def _has(host: Host, names: list[str], wanted: str) -> bool:

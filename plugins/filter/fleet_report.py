@@ -23,7 +23,7 @@ description:
     unreachable) and makes one report of them, with one line per host - host, installed version, service state, the last
     update and its outcome, and when it ended, in the host's local time with the zone's name
     (RV(conaktiv.server.info#module:time_zone)), and what is staged (RV(conaktiv.server.info#module:staged)) with its age and
-    whether it is incomplete, stale or not the target version. A staging run is no update: the last update is the newest
+    whether it is incomplete, stale or not the target version. A staging run is no update; the last update is the newest
     history record of another outcome.
   - V(table) is plain text for the job output (a summary line and the errors of unreadable hosts below it); V(csv) has one
     line per host with machine-readable columns (V(;) as separator in German, V(,) in English, UTF-8 with a byte order mark);

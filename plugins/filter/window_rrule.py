@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import typing as t
 
 from ansible.errors import AnsibleFilterError
@@ -47,6 +48,12 @@ options:
     description: Start the job again every so many minutes while the window is open; V(0) starts it once. AWX allows at most 999 starts.
     type: int
     default: 30
+  days_before:
+    description:
+      - Move the window this many days before the start date, e.g. V(1) for the staging job (C(conaktiv.server.stage)) the day
+        before the update, in daytime hours of its own (O(time_from), O(time_to)).
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -55,6 +62,12 @@ EXAMPLES = r"""
     name: ConAktiv-Update 9.1.0
     unified_job_template: ConAktiv-Update
     rrule: "{{ '2026-11-23' | conaktiv.server.window_rrule('22:00', '02:00', 'Europe/Berlin') }}"
+
+- name: Schedule the staging job the day before, every two hours from 08:00 to 18:00
+  awx.awx.schedule:
+    name: ConAktiv-Bereitstellung 9.1.0
+    unified_job_template: ConAktiv-Bereitstellung
+    rrule: "{{ '2026-11-23' | conaktiv.server.window_rrule('08:00', '18:00', 'Europe/Berlin', repeat_minutes=120, days_before=1) }}"
 """
 
 RETURN = r"""
@@ -64,11 +77,19 @@ _value:
 """
 
 
-def rrule(start_date: t.Any, time_from: t.Any, time_to: t.Any, timezone: t.Any, repeat_minutes: t.Any = 30) -> str:
+def _whole(value: t.Any) -> t.Any:
+    """A whole number given as text (an extra variable, a survey answer) as a number; anything else as it is, for the check."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def rrule(start_date: t.Any, time_from: t.Any, time_to: t.Any, timezone: t.Any, repeat_minutes: t.Any = 30, days_before: t.Any = 0) -> str:
     """The rrule for the window; wrong input raises AnsibleFilterError naming it."""
     try:
-        minutes = int(repeat_minutes) if isinstance(repeat_minutes, str) and repeat_minutes.strip().isdigit() else repeat_minutes
-        return window_rrule(parse_date(start_date), parse_time_of_day(time_from), parse_time_of_day(time_to), timezone, minutes)
+        days = _whole(days_before)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"days_before must be a whole number of days >= 0, not {days_before!r}")
+        day = parse_date(start_date) - datetime.timedelta(days=days)
+        return window_rrule(day, parse_time_of_day(time_from), parse_time_of_day(time_to), timezone, _whole(repeat_minutes))
     except ValueError as exc:
         raise AnsibleFilterError(f"window_rrule: {exc}") from exc
 

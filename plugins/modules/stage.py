@@ -130,6 +130,13 @@ options:
         with M(ansible.builtin.find) or M(ansible.windows.win_find)) with the manifest written when it was staged.
     type: bool
     default: true
+  language:
+    description:
+      - The language of the line shown at the default verbosity when a staging is reused (version, when it was staged, how many
+        files were verified) or staged again (why).
+    type: str
+    choices: [de, en]
+    default: de
   max_age_days:
     description:
       - A staging of O(version) older than this many days is not reused but staged again; V(0) means any age.

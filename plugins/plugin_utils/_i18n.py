@@ -58,6 +58,10 @@ _TEXTS: dict[str, dict[str, str]] = {
                            "en": "{host}: the structure update has been running for {waited} ({state})."},
     "migration_done": {"de": "{host}: Strukturaktualisierung nach {waited} abgeschlossen: Version {version} ist bereit.",
                        "en": "{host}: structure update done after {waited}: version {version} is ready."},
+    "stage_reused": {"de": "{host}: Version {version}, bereitgestellt am {when}, wird verwendet ({files} Dateien geprüft); kein Download.",
+                     "en": "{host}: version {version}, staged on {when}, is reused ({files} files verified); no download."},
+    "stage_again": {"de": "{host}: Die bereitgestellte Version {version} ist nicht verwendbar ({why}); sie wird neu bereitgestellt.",
+                    "en": "{host}: the staged version {version} cannot be used ({why}); it is staged again."},
 }
 
 

@@ -68,8 +68,14 @@ def test_an_awx_like_job_updates_from_the_example_project_and_shows_the_result_i
         {"conaktiv_servers": {"hosts": {"crm-test": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
                               "vars": values}}), encoding="utf-8")
     extravars = injected({"control_token": token})
-    runner = ansible_runner.run(private_data_dir=str(private), playbook="update.yml", extravars=extravars, quiet=True,
-                                envvars={"ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"})
+    envvars = {"ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
+    # The staging job of the kit first (the day before), then the update job, which reuses the staging.
+    staging = ansible_runner.run(private_data_dir=str(private), playbook="stage.yml", extravars=extravars, quiet=True, envvars=envvars)
+    staging_output = staging.stdout.read()
+    assert staging.status == "successful", staging_output[-4000:]
+    staged = next(event for event in staging.events if event["event"] == "playbook_on_stats")["event_data"]["artifact_data"]
+    assert staged["conaktiv_update"]["crm-test"]["outcome"] == "staged" and sim_site.server_status()["version"] == "1.0.0"
+    runner = ansible_runner.run(private_data_dir=str(private), playbook="update.yml", extravars=extravars, quiet=True, envvars=envvars)
     output = runner.stdout.read()
     assert runner.status == "successful", output[-4000:]
     assert sim_site.server_status()["version"] == "2.0.0"
@@ -77,4 +83,6 @@ def test_an_awx_like_job_updates_from_the_example_project_and_shows_the_result_i
     result = stats["event_data"]["artifact_data"]["conaktiv_update"]["crm-test"]
     assert result["outcome"] == "updated" and result["from_version"] == "1.0.0" and result["to_version"] == "2.0.0"
     assert result["running_version"] == "2.0.0" and result["answers"] is True
-    assert token not in output and token not in json.dumps(list(runner.events))
+    assert "wird verwendet" in output and "kein Download" in output, "the update reused the staging job's staging"
+    for text in (output, staging_output, json.dumps(list(runner.events)), json.dumps(list(staging.events))):
+        assert token not in text

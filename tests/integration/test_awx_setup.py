@@ -22,12 +22,14 @@ import yaml
 import awx_rules
 from playbook import REPO
 
+from ansible_collections.conaktiv.server.plugins.filter.window_rrule import rrule as window_rrule_filter
 from ansible_collections.conaktiv.server.plugins.plugin_utils._schedule import window_rrule
 from ansible_collections.conaktiv.server.plugins.plugin_utils._window import parse_date, parse_time_of_day, update_window
 
 KIT = REPO / "extensions" / "awx"
 BIN = pathlib.Path(sys.executable).parent
 SURVEYS = ["survey.de.yml", "survey.en.yml"]
+STAGE_SURVEYS = ["survey-stage.de.yml", "survey-stage.en.yml"]
 
 
 class _Loader(yaml.SafeLoader):
@@ -41,8 +43,9 @@ def setup_play() -> dict:
     return yaml.load((KIT / "setup.yml").read_text(encoding="utf-8"), Loader=_Loader)[0]  # noqa: S506 - a SafeLoader
 
 
-def task(module: str) -> dict:
-    return next(item[module] for item in setup_play()["tasks"] if module in item)
+def task(module: str, name: str | None = None) -> dict:
+    """The first task of ``module`` (with ``name``: the task of that name)."""
+    return next(item[module] for item in setup_play()["tasks"] if module in item and name in (None, item["name"]))
 
 
 def survey(name: str) -> dict:
@@ -63,7 +66,7 @@ def test_the_awx_kit_is_lint_clean_in_the_production_profile():
     assert "Profile 'production' was required, and it passed" in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("name", SURVEYS)
+@pytest.mark.parametrize("name", SURVEYS + STAGE_SURVEYS)
 def test_the_survey_passes_awx_s_validation(name):
     assert awx_rules.survey_spec_errors(survey(name)) == []
 
@@ -76,6 +79,11 @@ def test_both_surveys_ask_the_same_role_variables_of_the_same_types():
     assert variables == ["conaktiv_update_version", "conaktiv_update_source", "conaktiv_update_checksum", "conaktiv_update_start_date",
                          "conaktiv_update_time_from", "conaktiv_update_time_to", "conaktiv_update_serial"]
     assert all(variable in role_options for variable in variables if variable != "conaktiv_update_serial"), "the survey answers role variables"
+    # The staging asks the update's first three questions, word for word in each language.
+    for language in ("de", "en"):
+        assert survey(f"survey-stage.{language}.yml")["spec"] == survey(f"survey.{language}.yml")["spec"][:3]
+    stage_options = yaml.safe_load((REPO / "roles" / "conaktiv_update" / "meta" / "argument_specs.yml").read_text())["argument_specs"]["stage"]["options"]
+    assert all(item["variable"] in stage_options for item in survey("survey-stage.de.yml")["spec"])
 
 
 @pytest.mark.parametrize("name", SURVEYS)
@@ -119,11 +127,40 @@ def test_the_checker_refuses_a_broken_survey(change):
 
 
 def test_the_schedule_answers_exactly_the_survey_s_questions():
-    answers = task("awx.awx.schedule")["extra_data"]
+    answers = task("awx.awx.schedule", "Schedule the release inside its update window")["extra_data"]
     assert list(answers) == [item["variable"] for item in survey("survey.de.yml")["spec"]]
-    template = task("awx.awx.job_template")
+    template = task("awx.awx.job_template", "Create or update the update job template with its survey")
     assert template["survey_enabled"] is True and template["ask_variables_on_launch"] is True and template["playbook"] == "update.yml"
     assert template["notification_templates_error"] == ["{{ conaktiv_awx_notification_template }}"]
+    staging = task("awx.awx.job_template", "Create or update the staging job template with its survey")
+    assert staging["playbook"] == "stage.yml" and (KIT / "project" / "stage.yml").is_file() and "survey-stage." in staging["survey_spec"]
+    assert staging["notification_templates_error"] == template["notification_templates_error"]
+    stage_answers = task("awx.awx.schedule", "Schedule the release's staging ahead of its update window")["extra_data"]
+    assert list(stage_answers) == [item["variable"] for item in survey("survey-stage.de.yml")["spec"]]
+    assert {key: answers[key] for key in stage_answers} == stage_answers, "the staging stages what the update installs"
+
+
+def _render_rrule(schedule: dict, variables: dict) -> str:
+    """The schedule's rrule expression evaluated with the collection's filter (and Ansible's int), as Ansible renders it."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters.update({"conaktiv.server.window_rrule": window_rrule_filter, "int": int})
+    return env.from_string(schedule["rrule"]).render(**variables).strip()
+
+
+@pytest.mark.parametrize("start_date", ["2026-12-01", "2026-03-29"])
+def test_the_staging_runs_by_day_before_the_update_s_window_opens(start_date):
+    play_vars = {**setup_play()["vars"], "conaktiv_update_start_date": start_date}
+    stage_rule = _render_rrule(task("awx.awx.schedule", "Schedule the release's staging ahead of its update window"), play_vars)
+    update_rule = _render_rrule(task("awx.awx.schedule", "Schedule the release inside its update window"), play_vars)
+    assert awx_rules.rrule_errors(stage_rule) == [] and awx_rules.rrule_errors(update_rule) == []
+    zone = ZoneInfo(play_vars["conaktiv_awx_timezone"])
+    since = datetime.datetime.combine(parse_date(start_date), datetime.time(0, 0), zone) - datetime.timedelta(days=3)
+    stagings = [moment.astimezone(zone) for moment in awx_rules.next_runs(stage_rule, since.astimezone(datetime.timezone.utc))]
+    updates = awx_rules.next_runs(update_rule, since.astimezone(datetime.timezone.utc))
+    the_day_before = parse_date(start_date) - datetime.timedelta(days=1)
+    assert [moment.strftime("%H:%M") for moment in stagings] == ["08:00", "10:00", "12:00", "14:00", "16:00"]
+    assert {moment.date() for moment in stagings} == {the_day_before}
+    assert max(stagings) < min(updates), "every staging starts before the update window opens"
 
 
 def test_the_failure_mail_renders_in_awx_s_sandbox():
@@ -194,14 +231,16 @@ def test_every_awx_task_uses_only_options_its_module_documents():
     # ansible-lint's args rule stops at the first templated option (survey_spec, credentials), so the names and the literal
     # choices are checked here against the modules' own documentation, as ansible-doc gives it for the installed awx.awx.
     play = setup_play()
-    tasks = {next(key for key in item if key.startswith("awx.awx.")): item for item in play["tasks"] if any(key.startswith("awx.awx.") for key in item)}
-    done = subprocess.run([str(BIN / "ansible-doc"), "-t", "module", "--json", *tasks], capture_output=True, text=True, check=False,
+    tasks = [(next(key for key in item if key.startswith("awx.awx.")), item) for item in play["tasks"] if any(key.startswith("awx.awx.") for key in item)]
+    modules = sorted({module for module, _item in tasks})
+    done = subprocess.run([str(BIN / "ansible-doc"), "-t", "module", "--json", *modules], capture_output=True, text=True, check=False,
                           env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections")})
     assert done.returncode == 0, done.stderr
     docs = yaml.safe_load(done.stdout)
-    assert set(docs) == set(tasks) == {"awx.awx.credential_type", "awx.awx.credential", "awx.awx.notification_template",
-                                       "awx.awx.job_template", "awx.awx.schedule"}
-    for module, item in tasks.items():
+    assert set(docs) == set(modules) == {"awx.awx.credential_type", "awx.awx.credential", "awx.awx.notification_template",
+                                         "awx.awx.job_template", "awx.awx.schedule"}
+    assert [module for module, _item in tasks].count("awx.awx.job_template") == 2, "the update's and the staging's"
+    for module, item in tasks:
         options = docs[module]["doc"]["options"]
         assert set(play["module_defaults"]["group/awx.awx.controller"]) <= set(options), module
         for name, value in item[module].items():
@@ -210,4 +249,5 @@ def test_every_awx_task_uses_only_options_its_module_documents():
             if choices and isinstance(value, str) and "{{" not in value:
                 assert value in choices, f"{module}: {name}={value} not in {choices}"
     # The credential's inputs and the SMTP password in the notification's configuration are secrets.
-    assert tasks["awx.awx.credential"].get("no_log") is True and tasks["awx.awx.notification_template"].get("no_log") is True
+    secret = {module: item for module, item in tasks if module in ("awx.awx.credential", "awx.awx.notification_template")}
+    assert secret["awx.awx.credential"].get("no_log") is True and secret["awx.awx.notification_template"].get("no_log") is True

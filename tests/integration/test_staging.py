@@ -81,13 +81,16 @@ def test_stage_by_day_then_update_in_the_window_without_a_download(tmp_path, ben
     # Again: in place and verified, nothing to do, no second history record.
     again = play(tmp_path, STAGE, settings, "stage-again")
     assert again.rc == 0, again.output
-    assert "staged at" in again.output and "is reused" in again.output and len(history(site)) == 1
+    assert re.search(r"localhost: Version 2\.0\.0, bereitgestellt am \d{4}-\d\d-\d\d \d\d:\d\d UTC, wird verwendet \(\d+ Dateien geprüft\); "
+                     r"kein Download\.", again.output), again.output
+    assert len(history(site)) == 1
 
     # The night: the FTP server is gone; the update reuses the staging, verified before the stop.
     (ftp.root / package.name).unlink()
     site.set_faults({"migration_seconds": 1})
-    night = play(tmp_path, UPDATE, settings, "update", conaktiv_update_force=True)
+    night = play(tmp_path, UPDATE, settings, "update", conaktiv_update_force=True, conaktiv_update_language="en")
     assert night.rc == 0, night.output
+    assert re.search(r"localhost: version 2\.0\.0, staged on .* UTC, is reused \(\d+ files verified\); no download\.", night.output), night.output
     assert site.server_status()["version"] == "2.0.0"
     update = history(site)[-1]
     assert update["outcome"] == "updated"
@@ -135,8 +138,10 @@ def test_a_tampered_staging_is_staged_again_from_the_controllers_verified_copy(t
     staged_tree = site.server_dir.parent / "Temp_Updateordner" / "ConAktiv Server"
     (staged_tree / "version.txt").write_text("2.0.0-patched-by-hand\n")
     (ftp.root / package.name).unlink()  # the cache still holds the package, verified by its checksum
-    night = play(tmp_path, UPDATE, settings, "update", conaktiv_update_force=True)
+    night = play(tmp_path, UPDATE, settings, "update", conaktiv_update_force=True, conaktiv_update_language="en")
     assert night.rc == 0, night.output
+    assert re.search(r"localhost: the staged version 2\.0\.0 cannot be used \(1 file\(s\) of the staged tree differ from its manifest: "
+                     r"changed: version\.txt\); it is staged again\.", night.output), night.output
     assert site.server_status()["version"] == "2.0.0"
     (stage_phase,) = [phase for phase in history(site)[-1]["phases"] if phase["name"] == "stage"]
     assert stage_phase["outcome"] == "changed" and "again: 1 file(s) of the staged tree differ from its manifest: changed: version.txt" in \

@@ -141,8 +141,8 @@ def test_a_changed_staging_is_replaced_when_the_source_is_there(host: t.Any, mak
     assert writes.index(MANIFEST) < len(writes) and (MARKER not in writes or writes.index(MANIFEST) < writes.index(MARKER))
 
 
-def test_a_staging_older_than_max_age_days_is_replaced_and_verification_can_be_left_out(host: t.Any, make_action: t.Callable[..., t.Any],
-                                                                                       source_down: list[str]):
+def test_a_staging_older_than_max_age_days_is_replaced_and_verification_can_be_left_out(
+        host: t.Any, make_action: t.Callable[..., t.Any], source_down: list[str]):
     staged_already(host, staged_at="2026-01-01T00:00:00+00:00")
     result = run(make_action, max_age_days=7)
     assert result["failed"] and "days ago, more than max_age_days (7)" in result["msg"]

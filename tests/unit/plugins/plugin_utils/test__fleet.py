@@ -127,8 +127,11 @@ STAGING = {"run_id": "r2", "host": "crm1", "outcome": "staged", "from_version": 
            "finished": "2026-11-30T13:00:00+00:00", "downtime_s": None, "phases": []}
 
 
-@pytest.mark.parametrize("days, german, english", [(0.01, "vor 14 Min.", "14 min ago"), (1.2, "vor 29 Std.", "29 h ago"),
-                                                    (2.0, "vor 2 Tagen", "2 days ago"), (1 / 1440 / 2, "vor 0 Min.", "0 min ago")])
+AGES = [(0.01, "vor 14 Min.", "14 min ago"), (1.2, "vor 29 Std.", "29 h ago"), (2.0, "vor 2 Tagen", "2 days ago"),
+        (1 / 1440 / 2, "vor 0 Min.", "0 min ago")]
+
+
+@pytest.mark.parametrize("days, german, english", AGES)
 def test_ages_read_as_people_say_them(days, german, english):
     assert age_text(days, "de") == german and age_text(days, "en") == english
     assert age_text(None, "de") is None

@@ -80,7 +80,16 @@ def test_the_filter_takes_the_role_s_date_and_time_forms():
     (("2026-11-23", 1320, "02:00", "Europe/Berlin"), "quote times in YAML"),
     (("2026-11-23", "22:00", "02:00", "Berlin"), "unknown time zone"),
     (("2026-11-23", "22:00", "02:00", "Europe/Berlin", "often"), "whole number of minutes"),
+    (("2026-11-23", "08:00", "18:00", "Europe/Berlin", 120, -1), "days_before must be a whole number of days"),
+    (("2026-11-23", "08:00", "18:00", "Europe/Berlin", 120, "the day before"), "days_before must be a whole number of days"),
 ])
 def test_the_filter_names_wrong_input(args, message):
     with pytest.raises(AnsibleFilterError, match=f"window_rrule: .*{message}"):
         rrule(*args)
+
+
+def test_the_staging_window_lies_days_before_the_update_in_hours_of_its_own():
+    # The day before, across a month's end, every two hours from 08:00 until 18:00: 08, 10, 12, 14, 16.
+    assert rrule("01.12.2026", "08:00", "18:00", "Europe/Berlin", 120, 1) == (
+        "DTSTART;TZID=Europe/Berlin:20261130T080000 RRULE:FREQ=MINUTELY;INTERVAL=120;COUNT=5")
+    assert rrule("2026-12-01", "08:00", "18:00", "Europe/Berlin", "120", "3").startswith("DTSTART;TZID=Europe/Berlin:20261128T080000 ")
