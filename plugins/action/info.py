@@ -39,7 +39,9 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 def _staged(marker_text: str | None, present: dict[str, bool], target: str | None, max_age_days: float) -> dict[str, t.Any] | None:
     """What is staged in the temporary folder: version, when, how old, whether complete (marker, tree and manifest), for the
     target version and too old; None when nothing is there."""
-    if not any(present.values()):
+    if not present["tree"]:
+        # No staged tree: nothing is staged. After a swap the marker and manifest stay until the cleanup, but their tree is the
+        # server folder now; a marker alone cannot be used either (the next staging run replaces it).
         return None
     marker: dict[str, t.Any] = {}
     if marker_text:
@@ -53,8 +55,8 @@ def _staged(marker_text: str | None, present: dict[str, bool], target: str | Non
     version = marker.get("version")
     return {"valid": bool(marker), "version": version, "checksum": marker.get("checksum"), "staged_at": marker.get("staged_at"),
             "age_days": round(age, 2) if age is not None else None,
-            # A marker is written last: without it (or without its tree or manifest) the staging is unfinished or damaged.
-            "complete": bool(marker) and present["tree"] and (present["manifest"] or not marker.get("manifest")),
+            # A marker is written last: without it (or without its manifest) the staging is unfinished or damaged.
+            "complete": bool(marker) and (present["manifest"] or not marker.get("manifest")),
             "for_target": versions_match(str(version), target) if target and version else None,
             "stale": bool(max_age_days > 0 and age is not None and age > max_age_days)}
 

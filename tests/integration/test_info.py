@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from playbook import run_tasks
@@ -51,3 +52,28 @@ def test_relative_server_path_is_a_clear_error(tmp_path, sim_site):
     run = run_tasks(tmp_path / "play", [info_task(sim_site) | {"conaktiv.server.info": server(sim_site, server_path="ConAktiv Server")}])
     assert run.rc != 0
     assert "server_path must be an absolute path" in run.task(INFO)["msg"]
+
+
+def test_a_staging_is_reported_with_its_age_and_as_stale_incomplete_or_for_another_version(tmp_path, sim_site):
+    temp = sim_site.root / "Temp_Updateordner"
+    (temp / "ConAktiv Server").mkdir(parents=True)
+    (temp / "conaktiv-stage-manifest.json").write_text("{}", encoding="utf-8")
+    marker = {"version": "2.0.0", "checksum": "sha256:ab", "staged_at": "2026-11-01T10:00:00+00:00",
+              "manifest": {"name": "conaktiv-stage-manifest.json", "sha256": "x", "files": 1}}
+    (temp / "stage.json").write_text(json.dumps(marker), encoding="utf-8")
+    run = run_tasks(tmp_path / "play", [info_task(sim_site, version="2.0.0", stage_max_age_days=14),
+                                        {"name": "other", "conaktiv.server.info": server(sim_site, version="2.1.0", stage_max_age_days=0)}])
+    assert run.rc == 0, run.output
+    staged = run.task(INFO)["staged"]
+    assert staged["version"] == "2.0.0" and staged["staged_at"] == marker["staged_at"] and staged["age_days"] > 14
+    assert staged["valid"] and staged["complete"] and staged["for_target"] is True and staged["stale"] is True
+    other = run.task("other")["staged"]
+    assert other["for_target"] is False and other["stale"] is False, "0 days: never stale"
+    # Without its manifest the staging is incomplete; without a marker it is not valid; without the tree nothing is staged
+    # (after a swap the marker stays until the cleanup, its tree is the server folder then).
+    (temp / "conaktiv-stage-manifest.json").unlink()
+    (temp / "stage.json").write_text("not json", encoding="utf-8")
+    broken = run_tasks(tmp_path / "play", [info_task(sim_site)]).task(INFO)["staged"]
+    assert broken["complete"] is False and broken["valid"] is False and broken["version"] is None
+    (temp / "ConAktiv Server").rmdir()
+    assert run_tasks(tmp_path / "play", [info_task(sim_site)]).task(INFO)["staged"] is None

@@ -53,6 +53,14 @@ def mutations(host: t.Any) -> list[tuple[str, tuple[t.Any, ...]]]:
     return [(op, args) for op, args in host.calls if op in ("make_dir", "remove", "rename", "write_text", "put_file", "unpack")]
 
 
+@pytest.fixture(name="said")
+def fixture_said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lines the action shows at the default verbosity."""
+    lines: list[str] = []
+    monkeypatch.setattr(stage.ActionModule, "say", staticmethod(lines.append))
+    return lines
+
+
 @pytest.fixture
 def host(fake_host: t.Any) -> t.Any:
     """An installed server at 1.0.0, nothing staged."""
@@ -124,11 +132,13 @@ def test_a_staged_tree_that_changed_is_staged_again_and_refused_when_the_source_
     assert mutations(host) == []
 
 
-def test_a_changed_staging_is_replaced_when_the_source_is_there(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path):
+def test_a_changed_staging_is_replaced_when_the_source_is_there(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path, said: list[str]):
     package = build_package(tmp_path)
     staged_already(host, checksum=f"sha256:{sha256(package)}")
     host.add_file(f"{STAGED}/version.txt", "tampered")
-    result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}")
+    result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}", language="en")
+    assert said == ["srv1: the staged version 2.0.0 cannot be used (1 file(s) of the staged tree differ from its manifest: changed: "
+                    "version.txt); it is staged again."]
     assert result["changed"] is True and result["restaged"] is True and result["reused"] is False
     assert result["msg"].startswith("staged version 2.0.0 again: 1 file(s) of the staged tree differ from its manifest: changed: version.txt")
     written = parse_manifest(host.text(MANIFEST))
@@ -157,9 +167,10 @@ def test_a_staging_without_a_manifest_is_not_trusted(host: t.Any, make_action: t
     assert result["failed"] and "it has no manifest to verify it by" in result["msg"]
 
 
-def test_a_matching_marker_means_no_download_at_all(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str]):
+def test_a_matching_marker_means_no_download_at_all(host: t.Any, make_action: t.Callable[..., t.Any], no_download: list[str], said: list[str]):
     staged_already(host)
     result = run(make_action, checksum="sha256:" + "ab" * 32)
+    assert said == ["srv1: Version 2.0.0, bereitgestellt am 2026-11-30 12:00 UTC, wird verwendet (2 Dateien geprüft); kein Download."]
     assert result["changed"] is False, result.get("msg")
     assert result["msg"] == "version 2.0.0 staged at 2026-11-30T12:00:00+00:00 is reused (2 files verified)"
     assert result["reused"] is True and result["staged_at"] == "2026-11-30T12:00:00+00:00"
