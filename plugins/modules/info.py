@@ -132,8 +132,8 @@ staged:
   description:
     - What is staged in the temporary folder, or null when no staged tree is there (also after a swap moved it into place) -
       C(version), C(checksum), C(staged_at) (UTC), C(age_days), C(valid) (the stage marker is readable), C(complete) (the marker and
-      the manifest are there beside the tree, which a staging that was interrupted or damaged is not), C(for_target) (the version is O(version); null without O(version)) and C(stale) (older
-      than O(stage_max_age_days)).
+      the manifest are there beside the tree, which a staging that was interrupted or damaged is not), C(for_target) (the version
+      is O(version); null without O(version)) and C(stale) (older than O(stage_max_age_days)).
     - Whether the staged files are still what was verified is checked by M(conaktiv.server.stage) before it reuses them.
   returned: always
   type: dict
