@@ -10,7 +10,7 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._backup_names import backup_name, our_backups
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Access, Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._naming import validate_folder_name
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import CONTROL_OPTION, SERVICE_OPTION
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -33,6 +33,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "command": {"type": "list", "elements": "str"},
     "keep": {"type": "int", "default": 5},
     "max_age": {"type": "int", "default": 0},
+    "owner": {"type": "str", "default": ""},
+    "group": {"type": "str", "default": ""},
 }
 REQUIRED_IF = [
     ["state", "present", ["version"]],
@@ -69,6 +71,8 @@ class ActionModule(PhaseAction):
         if self._task.check_mode:
             return {"changed": True, "msg": f"would make a {args['method']} backup {name}"}
         expected = None
+        # The backup is the whole CRM: its owner (the server's service user where root can give it away) and the group only.
+        access = Access(owner=args["owner"], group=args["group"], owner_from=args.get("server_path") or "")
         if args["method"] == "server":
             reply = control.backup(args["label"])
             made = str(reply.get("path") or "")
@@ -77,25 +81,27 @@ class ActionModule(PhaseAction):
             expected = reply.get("sha256")
             target = host.join(args.get("backup_dir") or host.parent(made), name)
         elif args["method"] == "command":
-            made = target = self._command_backup(host, args, name)
+            made = target = self._command_backup(host, args, name, access)
         else:
             made = target = host.join(args["backup_dir"], name)
-            host.make_dir(args["backup_dir"])
+            host.make_private_dir(args["backup_dir"], access)
             host.make_zip([args["data_path"], host.join(args["server_path"], "Server Database")], target)
         done = {"changed": True, "path": target, "method": args["method"], "label": args["label"], "msg": f"backup written to {target}"}
         try:
             # One round trip on POSIX: checked, moved into the backup folder, older backups removed, and the journal's done
             # written with the size and checksum the host found.
             settled = host.settle_backup(made, target, expected, args["keep"],
-                                         journal=self.journal_bracket(done=done, numbers={"size": "size"}, strings={"sha256": "sha256"}))
+                                         journal=self.journal_bracket(done=done, numbers={"size": "size"}, strings={"sha256": "sha256"}),
+                                         access=access)
         except ModuleFailed as exc:
             raise PhaseFailed(exc.msg.replace("the backup did not produce", f"the {args['method']} backup did not produce")) from None
-        return {**done, "size": settled.size, "sha256": settled.sha256, "removed": settled.removed}
+        result = {**done, "size": settled.size, "sha256": settled.sha256, "removed": settled.removed, "access": settled.access}
+        return {**result, "warnings": settled.warnings} if settled.warnings else result
 
     @staticmethod
-    def _command_backup(host: Host, args: dict[str, t.Any], name: str) -> str:
+    def _command_backup(host: Host, args: dict[str, t.Any], name: str, access: Access) -> str:
         target = host.join(args["backup_dir"], name)
-        host.make_dir(args["backup_dir"])
+        host.make_private_dir(args["backup_dir"], access)
         argv = [part.replace("{path}", target).replace("{label}", args["label"]).replace("{version}", args["version"])
                 for part in args["command"]]
         result = host.run(argv)
@@ -124,12 +130,16 @@ class ActionModule(PhaseAction):
             host.remove(scratch)
             raise PhaseFailed(f"the backup {backup} holds no folder {name!r}; the data folder was left as it is")
         replaced = None
+        warnings: list[str] = []
         if any(host.same_name(entry, name) for entry in names):
+            # The server runs as its service user: the restored data must be its, as the data it replaces was (POSIX).
+            warnings = host.take_access_of(host.join(scratch, name), data)
             replaced = host.join(parent, kept)
             host.rename(data, replaced)
         host.rename(host.join(scratch, name), data)
         host.remove(scratch)
-        return {"changed": True, "path": backup, "replaced_data": replaced, "msg": f"restored {data} from {backup}"}
+        result = {"changed": True, "path": backup, "replaced_data": replaced, "msg": f"restored {data} from {backup}"}
+        return {**result, "warnings": warnings} if warnings else result
 
     @staticmethod
     def _require_stopped(host: Host, args: dict[str, t.Any], control: Control) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import RunRecord, from_dict, redact, summary_line, to_dict, to_line
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Write
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Write, protecting
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import iso, records_to_write, utc_now
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -18,6 +18,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     **JOURNAL_OPTION,
     "record": {"type": "dict"},
     "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
+    "group": {"type": "str", "default": ""},
 }
 REQUIRED_ONE_OF = [["record", "journal"]]
 
@@ -46,6 +47,7 @@ class ActionModule(PhaseAction):
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would append to {where.history}"}
         self.journal_flush()
+        host.commit([protecting(where.history, args["group"])])
         changed = host.append_line(where.history, line.rstrip("\n"))
         return {**result, "changed": changed, "msg": f"recorded in {where.history}" if changed else "this record is already in the history"}
 
@@ -68,6 +70,8 @@ class ActionModule(PhaseAction):
         # this order, in one round trip on POSIX.
         bracket = self.journal_bracket(done=result)
         steps = [Write("append", bracket.path, bracket.before)] if bracket and bracket.before else []
+        # The history names versions, folders and backups of every update: its owner and the admin group only (POSIX modes).
+        steps += [protecting(where.history, args["group"])] if records else []
         # Keyed by run id: a run that is resumed writes the record of its update again, replacing the earlier one.
         steps += [Write("put", where.history, (to_line(record).rstrip("\n"),), key=f'"run_id":"{record.run_id}"') for record in records]
         steps += [Write("append", bracket.path, bracket.after)] if bracket and bracket.after else []

@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import Control
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import last_records, parse_history, to_dict
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Survey, Write
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host, Survey, Write, protecting
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import (
     FORWARD_PHASES, JOURNAL_FILE_NAME, REPORT_PHASES, TICKET_PREFIX, Chain, Decision, Journal, LockVerdict, Request, ServerFacts, compactable,
     decide, decide_staging, entry_line, downtime, history_record, lock_verdict, manual_rollback, outcome, pre_backup, read_journal, remaining,
@@ -58,6 +58,8 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "language": {"type": "str", "choices": list(LANGUAGES), "default": "de"},
     "purpose": {"type": "str", "choices": ["update", "rollback", "stage"], "default": "update"},
     "old_folder": {"type": "str"},
+    "group": {"type": "str", "default": ""},
+    "backup_dir": {"type": "str", "default": ""},
 }
 REQUIRED_IF = [["state", "failed", ["journal"]], ["state", "closed", ["journal"]]]
 
@@ -122,8 +124,9 @@ class ActionModule(PhaseAction):
         decision = (decide_staging if args["purpose"] == "stage" else decide)(journal, request, server, lock=lock)
         result: dict[str, t.Any] = {"changed": False, "journal_path": path, **facts, **decision.as_dict(),
                                     "history": self._history(seen.texts[where.history]) if decision.lock else []}
-        # Ansible shows a result's warnings: what the decision took over or left behind, and unreadable journal lines.
-        result["warnings"] = journal.warnings + decision.warnings
+        # Ansible shows a result's warnings: what the decision took over or left behind, unreadable journal lines, and who else
+        # could read the backups.
+        result["warnings"] = journal.warnings + decision.warnings + (self._backup_readers(host, args) if args["purpose"] == "update" else [])
         if decision.action == "refuse":
             raise PhaseFailed(decision.reason, **{key: result[key] for key in ("action", "installed_version", "journal_path")})
         if not decision.lock or self._task.check_mode:
@@ -230,9 +233,28 @@ class ActionModule(PhaseAction):
         record = Write("replace" if compactable(journal) and journal.runs else "append", writer.path, tuple(lines))
         stale = tuple(host.join(where.parent, name) for name in lock.stale_tickets if name != ticket_name(lock.generation))
         # The claim first: of two runs racing for the ticket, the one that loses writes nothing.
-        if not host.commit([Write("claim", ticket), record] + ([Write("remove", paths=stale)] if stale else [])):
+        # The journal names the run's folders, versions and backups: its owner and the admin group only (POSIX modes).
+        steps = [Write("claim", ticket), protecting(writer.path, args["group"]), record] + ([Write("remove", paths=stale)] if stale else [])
+        if not host.commit(steps):
             raise PhaseFailed(f"another update run claimed the update lock ({ticket}) at the same moment; this run does nothing. "
                               "If no other run is active, remove that folder or run again with conaktiv_update_break_lock=true")
+
+    @staticmethod
+    def _backup_readers(host: Host, args: dict[str, t.Any]) -> list[str]:
+        """A warning when every user of the host could read the backups this update makes (Windows: the ACL they inherit)."""
+        folder = args["backup_dir"]
+        if not folder or args["backup_method"] == "none":
+            return []
+        readers = host.readers_of_new_files(folder)
+        if readers is None:
+            return [f"cannot read the access control list of the backup folder {folder}: whether every user of the host may read the "
+                    "backups is unknown"]
+        if not readers:
+            return []
+        return [f"every user of the host may read the backups in {folder}: its access control list lets {', '.join(readers)} read the "
+                "files made in it, and each backup holds the whole CRM. Cut its inheritance and grant only the administrators, SYSTEM "
+                "and the server's service account, e.g. icacls \"{folder}\" /inheritance:r /grant:r \"*S-1-5-32-544:(OI)(CI)F\" "
+                "\"*S-1-5-18:(OI)(CI)F\""]
 
     # -- failed -----------------------------------------------------------------------------------
     def _failed(self, journal: RunJournal, args: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -19,8 +19,8 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
     _READ_ERRORS, longest_path, member_path, names_need_normalizing, read_members, single_top_folder, total_unpacked_size, unsafe_members, verify_archive,
     windows_name_problems, write_normalized_zip)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
-from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, public_url
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, private_folder, public_url
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Access, Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES, text
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -136,14 +136,17 @@ class ActionModule(PhaseAction):
                 # The manifest first: a marker is only ever written after it, so a staging with a marker always has one.
                 self.journal_flush()
                 if not _has(host, listing[where.parent], host.name(where.temp)):
-                    host.make_dir(where.temp)
+                    # Only the account that stages looks into it (POSIX: 0700); the staged tree gets the server folder's access.
+                    host.make_private_dir(where.temp, Access())
                 host.write_text(manifest_path, manifest.text())
                 # One transfer and (on POSIX) one command, which also writes the journal's begin before and done after it; a
                 # failure removes what was unpacked: half an unpack is worth nothing and may be what fills the disk, where the
                 # run journal and the history are written too.
-                host.stage_package(package, where.temp, host.join(where.temp, _UNPACK_FOLDER), facts["top_folder"], where.staged_tree,
-                                   where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n", args["marker"],
-                                   journal=self.journal_bracket(done=result))
+                warnings = host.stage_package(package, where.temp, host.join(where.temp, _UNPACK_FOLDER), facts["top_folder"],
+                                              where.staged_tree, where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n",
+                                              args["marker"], journal=self.journal_bracket(done=result), reference=where.server)
+                if warnings:
+                    result["warnings"] = result.get("warnings", []) + warnings
             except ModuleFailed as exc:
                 raise PhaseFailed(f"unpacking {source} in {where.temp} failed: {_named(str(exc), package, source)}") from None
         return result
@@ -157,7 +160,6 @@ class ActionModule(PhaseAction):
         if self._task.check_mode:
             return {**result, "changed": True, "reused": False, "msg": f"would download {result['source']} into {args['cache_dir']}"}
         source = result["source"]
-        os.makedirs(args["cache_dir"], mode=0o700, exist_ok=True)
         try:
             package, digest = self._fetch(args, algorithm, expected, args["cache_dir"], task_vars)
         except (DownloadError, PhaseFailed) as exc:
@@ -218,9 +220,14 @@ class ActionModule(PhaseAction):
         """Download (or reuse from the controller cache), verify the checksum; the file and its digest (computed once)."""
         name = file_name(args["source"])
         cache_dir = args.get("cache_dir")
+        if cache_dir:
+            private_folder(cache_dir)
         if cache_dir and expected:
             cached = os.path.join(cache_dir, f"{algorithm}-{expected}", name)
+            # Never trusted by its name: the digest is computed again before the package is used.
             if os.path.isfile(cached) and file_digest(cached, algorithm) == expected:
+                if os.stat(cached).st_mode & 0o077:
+                    os.chmod(cached, 0o600)  # kept by an older version of this collection with the usual mode
                 self.progress(f"reusing {cached}", task_vars)
                 return cached, expected
             target = cached
@@ -237,7 +244,7 @@ class ActionModule(PhaseAction):
             # Without a checksum to look it up by, the package is kept under the digest it has: the staging that follows asks
             # for exactly that one.
             cached = os.path.join(cache_dir, f"{algorithm}-{actual}", name)
-            os.makedirs(os.path.dirname(cached), mode=0o700, exist_ok=True)
+            private_folder(os.path.dirname(cached))
             shutil.move(target, cached)
             target = cached
         return target, actual

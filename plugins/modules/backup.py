@@ -111,6 +111,24 @@ options:
         making a new one. V(0) always makes a new backup. Needs O(backup_dir).
     type: int
     default: 0
+  owner:
+    description:
+      - POSIX hosts. The user the backup (and a backup folder this module creates) is given to.
+      - Empty gives it to the owner of O(server_path), the server's service user, where the account that runs the module may
+        change a file's owner (root, e.g. with C(become)); otherwise the backup stays with that account.
+      - A named owner that the account cannot give files to is an error.
+      - Windows hosts ignore it; the backup inherits the access control list of its folder.
+    type: str
+    default: ""
+  group:
+    description:
+      - POSIX hosts. The group (the administrators) that may read the backups as well. The backup gets mode C(0640) and a folder
+        this module creates C(0750); empty keeps them to the owner (C(0600), C(0700)).
+      - The backup is made private before it is moved into O(backup_dir); older backups of this collection there get the same
+        mode. An existing folder keeps its mode; a warning says so when every user may list it.
+      - Windows hosts ignore it.
+    type: str
+    default: ""
 attributes:
   action:
     support: full
@@ -227,6 +245,21 @@ removed:
   type: list
   elements: str
   sample: ['D:\ConAktiv\Backups\ConAktiv-backup-pre-9.0.11-20260901-220003.zip']
+access:
+  description: Owner, group and mode the new backup has on a POSIX host (C(null) on Windows, where its folder's ACL applies).
+  returned: when a new backup was made
+  type: dict
+  sample: {"owner": "conaktiv", "group": "crm-admins", "mode": "0640"}
+  contains:
+    owner:
+      description: The owner's name (or number when it has none on the host).
+      type: str
+    group:
+      description: The group's name (or number).
+      type: str
+    mode:
+      description: The permission bits, octal.
+      type: str
 replaced_data:
   description: Where the data folder that was replaced by the restore was kept (C(<data folder>_failedNNNN)).
   returned: O(state=restored), not in check mode

@@ -41,6 +41,13 @@ options:
     type: list
     elements: str
     default: []
+  group:
+    description:
+      - POSIX hosts. The group (the administrators) that may read the history besides its owner (mode C(0640)); empty keeps it
+        to its owner (C(0600)). The mode is set each time records are written. Windows hosts ignore it (the file inherits its
+        folder's access control list).
+    type: str
+    default: ""
 attributes:
   action:
     support: full

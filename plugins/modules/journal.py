@@ -83,6 +83,20 @@ options:
   old_folder:
     description: With O(purpose=rollback), the old folder to put back (default the newest C(_oldNNNN)).
     type: str
+  backup_dir:
+    description:
+      - O(state=opened) with O(purpose=update). The folder the backups go to. On Windows hosts its access control list, which every
+        backup made in it inherits, is read (of the nearest existing folder when it is not made yet); a warning names the
+        accounts of every user (Everyone, Authenticated Users, Users) that may read the files made in it. Empty skips the check.
+    type: str
+    default: ""
+  group:
+    description:
+      - POSIX hosts, O(state=opened). The group (the administrators) that may read the run journal besides its owner (mode
+        C(0640)); empty keeps it to its owner (C(0600)). Set when the run takes the update lock. Windows hosts ignore it (the file
+        inherits its folder's access control list).
+    type: str
+    default: ""
   version_file:
     description: File in the server folder holding the installed version, compared with what the control interface reports.
     type: str

@@ -203,20 +203,50 @@ def _http(url: str, dest: t.BinaryIO, *, username: str | None, password: str | N
         raise DownloadError(f"downloading {public_url(url)} failed: {reason}", transient=True) from exc
 
 
+def private_folder(path: str) -> None:
+    """Make sure the controller folder ``path`` exists and only the user running Ansible can enter it (0700).
+
+    A missing one is created so (its missing parents with the usual mode); an existing one must belong to that user (a
+    :class:`DownloadError` otherwise: a package in it could have been swapped by its owner) and loses any group or other bits.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise DownloadError(f"the controller folder {path} for the package is a file, not a folder")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.stat(path)
+    if info.st_uid != os.getuid():
+        raise DownloadError(f"the controller folder {path} belongs to user id {info.st_uid}, not to the user running Ansible "
+                            f"({os.getuid()}): packages are only kept in a folder of one's own")
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
+def private_copy(source: str, target: str) -> None:
+    """Copy a controller file to ``target``, readable by the user running Ansible only (0600), renamed into place."""
+    handle, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".partial-")
+    try:
+        with os.fdopen(handle, "wb") as dest, open(source, "rb") as src:
+            shutil.copyfileobj(src, dest, _CHUNK)
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
 def fetch(source: str, target: str, *, username: str | None = None, password: str | None = None, validate_certs: bool = True,
           ca_path: str | None = None, timeout: int = 60, attempts: int = 3, backoff: float = 2.0) -> None:
     """Download ``source`` to the controller file ``target`` (written atomically).
 
     Connection problems are retried ``attempts`` times with capped backoff; refusals
-    (login, missing file, HTTP 4xx) fail at once.
+    (login, missing file, HTTP 4xx) fail at once. The file and its partial download are 0600, in a folder only the user
+    running Ansible can enter (:func:`private_folder`).
     """
     scheme, parts = split_source(source)
-    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    private_folder(os.path.dirname(target) or ".")
     if scheme == "file":
         path = urllib.parse.unquote(parts.path)
         if not os.path.isfile(path):
             raise DownloadError(f"the package {path} does not exist on the controller")
-        shutil.copyfile(path, target)
+        private_copy(path, target)
         return
     delay = backoff
     for attempt in range(1, attempts + 1):

@@ -51,18 +51,52 @@ class SettledBackup:
     size: int
     sha256: str | None
     removed: list[str]
+    #: Owner, group and mode (e.g. "0600") the backup has, where the adapter tells them (POSIX).
+    access: dict[str, str] | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
 class Write:
     """One step of :meth:`Host.commit`: ``claim`` a path (created exclusively), ``append`` lines to a file, ``put`` one line
-    in place of the line holding ``key`` (at the end when none does), ``replace`` a file by ``lines``, ``remove`` paths."""
+    in place of the line holding ``key`` (at the end when none does), ``replace`` a file by ``lines``, ``remove`` paths,
+    ``protect`` a file (see :func:`protecting`)."""
 
     op: str
     path: str = ""
     lines: tuple[str, ...] = ()
     key: str = ""
     paths: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """Who may read what the update writes on a POSIX host: the owner only, or also ``group`` (the administrators).
+
+    ``owner`` empty: the owner of ``owner_from`` (the server folder, i.e. the server's service user) where the account that
+    runs the update may give files away (root), else that account. Windows hosts ignore it: new files inherit the folder's ACL.
+    """
+
+    owner: str = ""
+    group: str = ""
+    owner_from: str = ""
+
+    @property
+    def file_mode(self) -> str:
+        """0600, or 0640 when a group may read."""
+        return "0640" if self.group else "0600"
+
+    @property
+    def dir_mode(self) -> str:
+        """0700, or 0750 when a group may read."""
+        return "0750" if self.group else "0700"
+
+
+def protecting(path: str, group: str = "") -> Write:
+    """The step that makes the file ``path`` (created empty when missing) readable by its owner and ``group`` only (0600 / 0640).
+
+    Later appends keep the mode (on POSIX ``put`` and ``replace`` copy it); hosts without POSIX modes skip the step."""
+    return Write("protect", path, lines=(Access(group=group).file_mode,), key=group)
 
 
 def reported_values(stdout: str) -> dict[str, str]:
@@ -274,6 +308,18 @@ class Host(abc.ABC):
     def make_dir(self, path: str) -> bool:
         """Create folder ``path`` with its parents; True when it was created."""
 
+    def take_access_of(self, tree: str, reference: str) -> list[str]:
+        """Give the folder ``tree`` the owner, group and mode of the existing folder ``reference`` it is about to replace (POSIX,
+        where the account may: root); warnings when it cannot. Nothing where the host has ACLs that new folders inherit."""
+        del tree, reference
+        return []
+
+    def make_private_dir(self, path: str, access: Access) -> bool:
+        """Create folder ``path`` (with its parents) for backups: on POSIX, when it is created, mode :attr:`Access.dir_mode`, its
+        owner and group as ``access`` says; an existing folder is left as it is. True when it was created."""
+        del access
+        return self.make_dir(path)
+
     @abc.abstractmethod
     def remove(self, path: str) -> bool:
         """Remove a file or a whole folder; True when something was removed."""
@@ -342,6 +388,8 @@ class Host(abc.ABC):
                 self.write_text(step.path, "".join(line + "\n" for line in step.lines))
             elif step.op == "remove":
                 self.remove_many(list(step.paths))
+            elif step.op == "protect":
+                continue  # no POSIX modes: the file inherits its folder's access (Windows ACLs)
             else:
                 raise ValueError(f"unknown write step {step.op!r}")
         return True
@@ -383,11 +431,14 @@ class Host(abc.ABC):
         """Free bytes on the volume of ``parent``, and whether ``server`` (when it exists) is on that volume too."""
         return self.free_bytes(parent), server is None or self.same_volume(parent, server)
 
-    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None) -> SettledBackup:
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None,
+                      access: Access | None = None) -> SettledBackup:
         """Check the backup ``made`` (not empty; ``expected_sha256`` when given), move it to ``target`` (folder created; nothing
         moves when they are the same) and remove all but the newest ``keep`` backups of this collection in that folder (0 keeps
         all; never the one just made), then write ``journal`` (slots ``sha256`` and ``size``). Raises :class:`ModuleFailed`.
+        ``access``: who may read the backup and a folder created for it (POSIX adapters; this one leaves access to the host).
         Adapters may do it in one round trip."""
+        del access
         self.journal_before(journal)
         found = self.stat(made, checksum_algorithm="sha256")
         if not found.exists or found.size == 0:
@@ -405,9 +456,10 @@ class Host(abc.ABC):
         return SettledBackup(target, found.size, found.checksum, removed)
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str], journal: Bracket | None = None) -> None:
+                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None) -> list[str]:
         """Transfer the controller file ``package``, unpack it, give its tree (``top`` inside the archive, or all of it) the name
         ``staged_tree``, make sure the ``required`` items (relative, ``/``-separated) are there, and write the stage marker.
+        On POSIX the tree gets the owner, group and mode of ``reference`` (the server folder it will replace). Returns warnings.
 
         The members were checked on the controller. A failure removes what it unpacked and raises :class:`ModuleFailed`.
         ``journal`` is written before the first change and after the marker. Adapters may do it in fewer round trips; this one
@@ -430,6 +482,15 @@ class Host(abc.ABC):
         self.remove_many([unpack_dir, remote_package])
         self.write_text(marker_path, marker_text)
         self.journal_after(journal)
+        del reference  # the unpacked tree inherits the temporary folder's ACL, as the server folder does its parent's
+        return []
+
+    def readers_of_new_files(self, path: str) -> list[str] | None:
+        """The accounts every user of the host belongs to (Everyone, Users, ...) that may read the files created in folder
+        ``path`` from now on (Windows: the ACL they inherit): empty when none may, None when the host could not tell (its
+        ACL unreadable). POSIX adapters answer [] without a round trip: the update gives each backup its own mode."""
+        del path
+        return []
 
     @abc.abstractmethod
     def free_bytes(self, path: str) -> int:

@@ -11,7 +11,7 @@ import time
 import typing as t
 
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
-from ._host import Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
+from ._host import Access, Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
 from ._runner import ModuleFailed, failure_message
 from ._service import ServiceError
 from ._time_zone import HostZone, posix_zone
@@ -122,35 +122,64 @@ class PosixHost(Host):
         mounts = [_mount_point(line) for line in lines]
         return free, len(mounts) < 2 or mounts[0] == mounts[1]
 
-    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None) -> SettledBackup:
+    def settle_backup(self, made: str, target: str, expected_sha256: str | None, keep: int, journal: Bracket | None = None,
+                      access: Access | None = None) -> SettledBackup:
         # One sh command (SETTLE_BACKUP_SCRIPT) instead of stat, mkdir, mv, stat, find and rm; the journal lines in the same call.
-        argv = journaled(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", made, target, expected_sha256 or "", str(max(0, keep))], journal)
+        limits = [access.file_mode, access.dir_mode, access.owner, access.group, access.owner_from] if access else []
+        argv = journaled(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", made, target, expected_sha256 or "", str(max(0, keep)), *limits],
+                         journal)
         result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
         if result.get("failed") or result.get("rc"):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
             raise ModuleFailed("ansible.builtin.command", detail or f"settling the backup exited {result.get('rc')}", result)
         facts: dict[str, str] = {}
         removed = []
+        warnings = []
         for line in str(result.get("stdout") or "").splitlines():
             key, _space, value = line.partition(" ")
             if key == "removed":
                 removed.append(self.join(self.parent(target), value))
-            elif key in ("sha256", "size"):
+            elif key in ("sha256", "size", "access"):
                 facts[key] = value
-        return SettledBackup(target, int(facts.get("size") or 0), facts.get("sha256") or None, removed)
+            elif key == "open_folder":
+                warnings.append(f"every user of the host may list the backup folder {self.parent(target)} (the backups themselves are "
+                                "readable by their owner only); consider chmod o-rwx on it")
+        owner, group, mode = (facts.get("access", "").split(" ") + ["", "", ""])[:3]
+        if access and mode.isdigit() and int(mode[-1]) & 4:
+            warnings.append(f"every user of the host may read the backup {target} (owner {owner}, mode {mode.zfill(4)}): only its owner or "
+                            "root can change that; run the update with become")
+        return SettledBackup(target, int(facts.get("size") or 0), facts.get("sha256") or None, removed,
+                             access={"owner": owner, "group": group, "mode": mode.zfill(4)} if mode else None, warnings=warnings)
+
+    def take_access_of(self, tree: str, reference: str) -> list[str]:
+        result = self.runner.module("ansible.builtin.command", {"argv": ["sh", "-c", TAKE_ACCESS_SCRIPT, "conaktiv-access", tree, reference]},
+                                    allow_failure=True)
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", detail or f"giving {tree} the access of {reference} exited {result.get('rc')}", result)
+        return _owner_warnings(str(result.get("stdout") or ""), tree, reference)
+
+    def make_private_dir(self, path: str, access: Access) -> bool:
+        result = self.runner.module("ansible.builtin.command", {"argv": ["sh", "-c", PRIVATE_DIR_SCRIPT, "conaktiv-folder", path, access.dir_mode,
+                                                                         access.owner, access.group, access.owner_from]}, allow_failure=True)
+        if result.get("failed") or result.get("rc"):
+            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
+            raise ModuleFailed("ansible.builtin.command", detail or f"creating the folder {path} exited {result.get('rc')}", result)
+        return str(result.get("stdout") or "").strip() == "created"
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str], journal: Bracket | None = None) -> None:
+                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None) -> list[str]:
         # One transfer and one sh command (STAGE_SCRIPT), instead of a copy and an unarchive module and their checks: the
         # members were checked on the controller already.
         remote = self.runner.transfer(package)
         kind = "zip" if package.lower().endswith(".zip") else "tar"
         argv = journaled(["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", temp, unpack_dir, remote, top or "", staged_tree, marker_path, marker_text,
-                          kind, *[item.strip("/") for item in required]], journal)
+                          kind, reference or "", *[item.strip("/") for item in required]], journal)
         result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
         if result.get("failed") or result.get("rc"):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
             raise ModuleFailed("ansible.builtin.command", detail or f"the unpack exited {result.get('rc')}", result)
+        return _owner_warnings(str(result.get("stdout") or ""), staged_tree, reference or "")
 
     def free_bytes(self, path: str) -> int:
         out = self._checked_run(["df", "-Pk", "--", path], f"reading free disk space of {path}", probe=True).stdout
@@ -169,7 +198,8 @@ class PosixHost(Host):
         self.runner.module("ansible.builtin.unarchive", {"src": archive, "dest": target, "remote_src": True})
 
     def make_zip(self, sources: list[str], target: str) -> None:
-        self.runner.module("community.general.archive", {"path": sources, "dest": target, "format": "zip", "force_archive": True})
+        # The archive holds the whole CRM: readable by its owner only from the start (settle_backup may open it to a group).
+        self.runner.module("community.general.archive", {"path": sources, "dest": target, "format": "zip", "force_archive": True, "mode": "0600"})
 
     def run(self, command: list[str], probe: bool = False) -> CommandResult:
         result = self.runner.module("ansible.builtin.command", {"argv": command}, probe=probe, allow_failure=True)
@@ -298,15 +328,72 @@ class PosixHost(Host):
         return http_response(result, "status")
 
 
+# Owner, group and permission bits of a path: GNU stat first, then BSD/macOS stat.
+_STAT = r"""
+owner_of() { stat -c %U -- "$1" 2>/dev/null || stat -f %Su -- "$1"; }
+group_of() { stat -c %G -- "$1" 2>/dev/null || stat -f %Sg -- "$1"; }
+ids_of() { stat -c %u:%g -- "$1" 2>/dev/null || stat -f %u:%g -- "$1"; }
+perm_of() { stat -c %a -- "$1" 2>/dev/null || stat -f %Lp -- "$1"; }
+# The owner to give new files to: $1, else the owner of $2 (the server folder); printed empty when nothing is to change. Only root
+# gives files away: a wanted owner fails without it, one taken from the server folder is then left to the running account.
+pick_owner() {
+  o=$1 d=''
+  [ "$o" = "$(id -un)" ] && o=''
+  # By number: the service user may have no name here (stat would say UNKNOWN).
+  if [ -z "$1" ] && [ -n "$2" ] && [ -e "$2" ]; then o=$(ids_of "$2"); o=${o%%:*}; d=1; [ "$o" = "$(id -u)" ] && o=''; fi
+  if [ -n "$o" ] && [ "$(id -u)" != 0 ]; then
+    [ -n "$d" ] || { echo "cannot give the backup to $o: only root can change a file's owner (run the update with become)" >&2; return 1; }
+    o=''
+  fi
+  printf '%s' "$o"
+}
+# Give tree $1 the owner, group (root only; else "owner_differs <have> <want>" is printed) and mode of folder $2, which it replaces.
+take_access() {
+  want=$(ids_of "$2") have=$(ids_of "$1")
+  if [ "$want" != "$have" ]; then
+    # -h: a link's own owner changes, never that of what it points to.
+    if [ "$(id -u)" = 0 ]; then chown -hR -- "$want" "$1" || { echo "cannot give $1 the owner of $2 ($want)" >&2; return 1; }
+    else echo "owner_differs $have $want"; fi
+  fi
+  chmod -- "$(perm_of "$2")" "$1" || { echo "cannot give $1 the mode of $2" >&2; return 1; }
+}
+# A new folder $1 (and its parents), private from the start (umask 077), then mode $2, owner $3 and group $4 where given.
+make_private_dir() {
+  (umask 077 && mkdir -p -- "$1") || { echo "cannot create the folder $1" >&2; return 1; }
+  [ -z "$3" ] || chown -- "$3" "$1" || { echo "cannot give the folder $1 to $3" >&2; return 1; }
+  [ -z "$4" ] || chgrp -- "$4" "$1" || { echo "cannot give the folder $1 to group $4" >&2; return 1; }
+  [ -z "$2" ] || chmod -- "$2" "$1" || { echo "cannot set the mode of the folder $1 to $2" >&2; return 1; }
+}
+"""
+
+# Host.take_access_of in one command. Positional: tree reference.
+TAKE_ACCESS_SCRIPT = _STAT + r"""
+[ -d "$2" ] || exit 0
+take_access "$1" "$2"
+"""
+
+# Host.make_private_dir in one command: an existing folder is left as it is ("exists"), a new one is made private ("created").
+# Positional: path dirmode owner group owner_from.
+PRIVATE_DIR_SCRIPT = _STAT + r"""
+[ -d "$1" ] && { echo exists; exit 0; }
+owner=$(pick_owner "$3" "$5") || exit 1
+make_private_dir "$1" "$2" "$owner" "$4" || exit 1
+echo created
+"""
+
+
 # Unpack a transferred package into the temporary folder, in one command: leftovers of an earlier staging go first (marker
 # first, so a crash in between reads as nothing staged), the package is unpacked (unzip keeps the file modes; tar for
 # .tar.gz), the required items are checked, the tree gets the staged name and the marker is written (renamed into place).
-# Anything failing removes what it unpacked. Positional: temp unpack package top staged marker marker_text kind required...
-STAGE_SCRIPT = r"""
-temp=$1 unpack=$2 package=$3 top=$4 staged=$5 marker=$6 marker_text=$7 kind=$8
-shift 8
+# Anything failing removes what it unpacked. The staged tree gets the owner, group and mode of the server folder it will replace
+# (``reference``; the server runs as its service user, not as the account Ansible connects with): changed when run as root,
+# reported as "owner_differs <have> <want>" otherwise. A temporary folder it creates is private (0700).
+# Positional: temp unpack package top staged marker marker_text kind reference required...
+STAGE_SCRIPT = _STAT + r"""
+temp=$1 unpack=$2 package=$3 top=$4 staged=$5 marker=$6 marker_text=$7 kind=$8 reference=$9
+shift 9
 fail() { rm -rf -- "$unpack"; echo "$1" >&2; exit 1; }
-mkdir -p -- "$temp" || fail "cannot create $temp"
+[ -d "$temp" ] || (umask 077 && mkdir -p -- "$temp") || fail "cannot create $temp"
 rm -f -- "$marker" && rm -rf -- "$staged" "$unpack" || fail "cannot remove the earlier staging in $temp"
 mkdir -- "$unpack" || fail "cannot create $unpack"
 if [ "$kind" = zip ]; then
@@ -324,28 +411,51 @@ tree=$unpack
 for item in "$@"; do
   [ -e "$tree/$item" ] || fail "the unpacked tree lacks '$item'"
 done
+if [ -n "$reference" ] && [ -d "$reference" ]; then
+  take_access "$tree" "$reference" || fail "the staged tree could not be given the access of $reference"
+fi
 mv -- "$tree" "$staged" || fail "cannot rename $tree to $staged"
 rm -rf -- "$unpack"
 printf '%s' "$marker_text" > "$marker.tmp" && mv -- "$marker.tmp" "$marker" || fail "cannot write the stage marker $marker"
 """
 
 
-# A backup into its place, in one command: not empty, its sha256 (checked when the server reported one), moved into the
-# backup folder, and retention - all but the newest KEEP of this collection's backups (ConAktiv-backup-<label>-<version>-
-# <stamp>.zip, sorted by stamp) removed, never the new one. Positional: made target expected_sha256 keep.
-SETTLE_BACKUP_SCRIPT = r"""
-made=$1 target=$2 expected=$3 keep=$4
+# A backup into its place, in one command: not empty, its sha256 (checked when the server reported one), private to its owner
+# (MODE, e.g. 0600; 0640 with a GROUP) before it moves into the backup folder (created DIRMODE when missing; "open_folder" printed
+# when an existing one lets every user list it), given to OWNER (empty: the owner of OWNER_FROM, the server folder, where root
+# may change it), and retention - all but the newest KEEP of this collection's backups (ConAktiv-backup-<label>-<version>-
+# <stamp>.zip, sorted by stamp) removed, never the new one; the older ones get MODE too.
+# Positional: made target expected_sha256 keep [mode dirmode owner group owner_from].
+SETTLE_BACKUP_SCRIPT = _STAT + r"""
+made=$1 target=$2 expected=$3 keep=$4 mode=${5:-} dirmode=${6:-} owner=${7:-} group=${8:-} owner_from=${9:-}
 fail() { echo "$1" >&2; exit 1; }
 [ -s "$made" ] || fail "the backup did not produce a file at $made"
+# A backup the server wrote belongs to its service user: without root its mode may stay (the access line tells, the action warns).
+[ -z "$mode" ] || chmod -- "$mode" "$made" 2>/dev/null
 if command -v sha256sum >/dev/null 2>&1; then sum=$(sha256sum "$made"); else sum=$(shasum -a 256 "$made"); fi
 sum=${sum%% *}
 [ -n "$expected" ] && [ "$sum" != "$expected" ] && fail "the backup $made does not match the checksum the server reported"
+owner=$(pick_owner "$owner" "$owner_from") || exit 1
+dir=$(dirname "$target")
+if [ ! -d "$dir" ]; then
+  make_private_dir "$dir" "$dirmode" "$owner" "$group" || exit 1
+elif [ -n "$mode" ] && [ -n "$(find "$dir" -maxdepth 0 -perm -0004 2>/dev/null)" ]; then
+  echo "open_folder"
+fi
 if [ "$made" != "$target" ]; then
-  mkdir -p "$(dirname "$target")" && mv -- "$made" "$target" || fail "cannot move $made to $target"
+  mv -- "$made" "$target" || fail "cannot move $made to $target"
+fi
+[ -z "$owner" ] || chown -- "$owner" "$target" || fail "cannot give the backup $target to $owner"
+[ -z "$group" ] || chgrp -- "$group" "$target" || fail "cannot give the backup $target to group $group"
+if [ -n "$mode" ]; then
+  for older in "$dir"/ConAktiv-backup-*.zip; do
+    [ -f "$older" ] && [ ! -L "$older" ] && chmod -- "$mode" "$older" 2>/dev/null
+  done
 fi
 size=$(wc -c < "$target" | tr -d ' ')
 echo "sha256 $sum"
 echo "size $size"
+echo "access $(owner_of "$target") $(group_of "$target") $(perm_of "$target")"
 echo "@set sha256 $sum"
 echo "@set size $size"
 [ "$keep" -gt 0 ] || exit 0
@@ -455,7 +565,8 @@ jappend() {
 }
 """
 
-# Host.commit in one command. Positional, per step: op path key count items... (op: claim | append | put | replace | remove).
+# Host.commit in one command. Positional, per step: op path key count items... (op: claim | append | put | replace | remove |
+# protect).
 # Exit 3: a claim found its path taken (nothing after it was done). put writes the file anew (renamed into place) with the
 # line in place of the first one holding key, later ones dropped, at the end when none holds it.
 COMMIT_SCRIPT = _JAPPEND + r"""
@@ -488,6 +599,15 @@ while [ "$#" -gt 0 ]; do
     remove)
       i=0
       while [ "$i" -lt "$count" ]; do rm -rf -- "$1" || fail "cannot remove $1"; shift; i=$((i + 1)); done ;;
+    protect)
+      # Created private (umask 077), then given the group (key) and the mode; appends, put and replace keep both.
+      if [ ! -e "$target" ]; then
+        [ -d "$(dirname "$target")" ] || mkdir -p "$(dirname "$target")" || fail "cannot create the folder of $target"
+        (umask 077 && : >> "$target") || fail "cannot create $target"
+      fi
+      [ -z "$key" ] || chgrp -- "$key" "$target" || fail "cannot give $target to group $key"
+      chmod -- "$1" "$target" || fail "cannot set the mode of $target to $1"
+      shift ;;
     *) fail "unknown step $op" ;;
   esac
   echo "$op"
@@ -532,6 +652,17 @@ def journaled(argv: list[str], journal: Bracket | None) -> list[str]:
         return argv
     return ["sh", "-c", JOURNALED_SCRIPT, "conaktiv-journaled", journal.path, str(len(journal.before)), *journal.before,
             str(len(journal.after)), *journal.after, *argv]
+
+
+def _owner_warnings(stdout: str, tree: str, reference: str) -> list[str]:
+    """Warnings for the ``owner_differs`` lines of take_access: the tree stayed with the account that runs the update."""
+    warnings = []
+    for line in stdout.splitlines():
+        word, *ids = line.split() or [""]
+        if word == "owner_differs" and len(ids) == 2:
+            warnings.append(f"{tree} belongs to {ids[0]} (uid:gid), {reference}, which it replaces, to {ids[1]}: only root can give it that "
+                            "owner; run the update with become, or the server may not be able to write its files")
+    return warnings
 
 
 def _unb64(text: str) -> bytes:

@@ -10,6 +10,7 @@ call under ``--check`` (a bug guard: phases predict instead of changing anything
 from __future__ import annotations
 
 import collections.abc as c
+import contextlib
 import copy
 import json
 import os
@@ -17,6 +18,7 @@ import re
 import time
 import typing as t
 
+from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
@@ -40,6 +42,12 @@ def trace(host: str, name: str, began: float, args: dict[str, t.Any] | None = No
     line = json.dumps({"at": began, "s": round(time.time() - began, 4), "host": host, "module": name, "what": what, "task": task})
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(line + "\n")
+
+
+def _needs_tty(result: dict[str, t.Any]) -> bool:
+    """Whether a pipelined call failed because sudo wants a terminal (``Defaults requiretty``)."""
+    text = f"{result.get('msg', '')} {result.get('module_stderr', '')} {result.get('module_stdout', '')}"
+    return bool(result.get("failed")) and "must have a tty" in text
 
 
 class HostUnreachable(Exception):
@@ -157,7 +165,7 @@ class Runner:
         ``probe`` marks a read-only call that must also run under check mode. ``no_log`` marks a call whose arguments
         carry a secret in an option the module does not know as secret (a token in ``uri``'s ``headers``): the module
         then does not log its invocation to the host's syslog / journal / event log (``_ansible_no_log``, which
-        ``ActionBase._execute_module`` takes from the task).
+        ``ActionBase._execute_module`` takes from the task), and its arguments travel pipelined (:meth:`_pipelined`).
         """
         task = self._action._task
         if task.check_mode and not probe:
@@ -168,7 +176,12 @@ class Runner:
             task.no_log = True
         began = time.time()
         try:
-            result = self._action._execute_module(module_name=name, module_args=dict(args), task_vars=self._task_vars)
+            with self._pipelined(no_log) as pipelined:
+                result = self._action._execute_module(module_name=name, module_args=dict(args), task_vars=self._task_vars)
+            if pipelined and _needs_tty(result):
+                display.warning(f"{name} could not run pipelined (sudo requiretty); its arguments, with a secret, were written to the "
+                                "remote temporary folder for this call. Remove requiretty for the Ansible account (see the README).")
+                result = self._action._execute_module(module_name=name, module_args=dict(args), task_vars=self._task_vars)
         except AnsibleConnectionFailure as exc:
             raise HostUnreachable(str(exc)) from exc
         finally:
@@ -182,6 +195,30 @@ class Runner:
         if result.get("failed") and not allow_failure:
             raise ModuleFailed(name, failure_message(result), result)
         return result
+
+    @contextlib.contextmanager
+    def _pipelined(self, secret: bool) -> c.Iterator[bool]:
+        """For a call whose arguments hold a secret: pipelining on, so that the module and its arguments go to the host's Python
+        over stdin instead of into a file in the remote temporary folder, which a killed controller would leave behind (it also
+        removes that folder). Yields whether it switched pipelining on; WinRM and PSRP always pipeline."""
+        connection = self._action._connection
+        become = getattr(connection, "become", None)
+        if not secret or not getattr(connection, "has_pipelining", False) or (become and not become.pipelining) or C.DEFAULT_KEEP_REMOTE_FILES:
+            yield False
+            return
+        try:
+            before = connection.get_option("pipelining")
+        except (KeyError, AttributeError):
+            yield False  # a connection without the option: the play's setting stands
+            return
+        if before:
+            yield False
+            return
+        connection.set_option("pipelining", True)
+        try:
+            yield True
+        finally:
+            connection.set_option("pipelining", before)
 
     def remote_tmp(self) -> str:
         """Where the connection's shell puts transferred files first (``ansible_remote_tmp``; ``%TEMP%`` / ``~/.ansible/tmp``)."""

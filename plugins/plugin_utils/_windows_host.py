@@ -123,6 +123,31 @@ $Ansible.Changed = $false
 $Ansible.Result = @{ text = (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList ([int]$Code)).Message }
 """
 
+# Which of the accounts every user of the host belongs to -- Everyone (S-1-1-0), Authenticated Users (S-1-5-11), BUILTIN\Users
+# (S-1-5-32-545) -- may read the files a folder's new files inherit access from: allowed rules, explicit or inherited, that
+# reach files (ObjectInherit) and grant ReadData (bit 0), GENERIC_READ (bit 31: a negative Int32) or GENERIC_ALL. No module
+# reads an ACL (win_acl only changes one). A folder not made yet will inherit from the nearest existing one: that is read. Names
+# come in the host's language ("VORDEFINIERT\Benutzer").
+READERS_SCRIPT = """\
+param([string]$Path)
+$Ansible.Changed = $false
+$folder = $Path
+while ($folder -and -not [System.IO.Directory]::Exists($folder)) { $folder = [System.IO.Path]::GetDirectoryName($folder) }
+if (-not $folder) { $Ansible.Result = @{ folder = $null; readers = @() }; return }
+$broad = @('S-1-1-0', 'S-1-5-11', 'S-1-5-32-545')
+$readers = @()
+$rules = (Get-Acl -LiteralPath $folder).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])
+foreach ($rule in $rules) {
+    $mask = [int]$rule.FileSystemRights
+    $reads = (($mask -band 1) -ne 0) -or ($mask -lt 0) -or (($mask -band 0x10000000) -ne 0)
+    $toFiles = ([int]$rule.InheritanceFlags -band 2) -ne 0
+    if ([string]$rule.AccessControlType -eq 'Allow' -and $reads -and $toFiles -and ($broad -contains $rule.IdentityReference.Value)) {
+        $readers += $rule.IdentityReference.Translate([System.Security.Principal.NTAccount]).Value
+    }
+}
+$Ansible.Result = @{ folder = $folder; readers = @($readers | Select-Object -Unique) }
+"""
+
 # The cutover (DESIGN.md: the one designed exception to "snippets only"): the whole downtime in one round trip, because
 # every round trip over WinRM (0.5 to 2 s) would be downtime. Steps as in plugin_utils/_cutover.py: the journal's swap
 # begin, rename the server folder to the old folder, rename the staged tree in, carry the preserved items over, the
@@ -229,7 +254,8 @@ if (-not $ThenTail) { return }
 try { Add-JournalLine $ThenTail; $steps.Add('then_begin') } catch { Set-Failed 'then_begin' $_; return }
 """
 
-SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, TAIL_SCRIPT, CONNECTIONS_SCRIPT, ERROR_TEXT_SCRIPT, CUTOVER_SCRIPT)
+SCRIPTS = (MOVE_SCRIPT, VOLUME_SCRIPT, ZIP_SCRIPT, CLAIM_SCRIPT, TAIL_SCRIPT, CONNECTIONS_SCRIPT, ERROR_TEXT_SCRIPT, READERS_SCRIPT,
+           CUTOVER_SCRIPT)
 
 # -- error classification ------------------------------------------------------------------------------
 
@@ -513,6 +539,13 @@ class WindowsHost(Host):
 
     def free_bytes(self, path: str) -> int:
         return int(self._volume(path)["free_bytes"])
+
+    def readers_of_new_files(self, path: str) -> list[str] | None:
+        # READERS_SCRIPT: the folder's ACL, which every backup made in it inherits.
+        result = self._powershell(READERS_SCRIPT, {"Path": path}, probe=True)
+        if result.get("failed") or not isinstance(result.get("result"), dict):
+            return None
+        return [str(name) for name in result["result"].get("readers") or []]
 
     def volume_id(self, path: str) -> str:
         return str(self._volume(path)["volume_id"]).lower()

@@ -16,11 +16,14 @@ host would; the harness waits for them before the next run. Nothing else is ever
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +31,7 @@ import sys
 import threading
 import time
 import typing as t
+import zipfile
 
 import yaml
 
@@ -298,7 +302,8 @@ class Bench:  # pylint: disable=too-many-instance-attributes
         return status
 
     def secret_places(self) -> list[str]:
-        """Where a secret shows up: run output, host files below the site, mail, syslog."""
+        """Where a secret shows up: run output, host files below the site, mail, syslog, and what Ansible left in its temporary
+        folders on the host and the controller (a killed controller removes neither)."""
         places = []
         texts: dict[str, str] = {f"output of run {index + 1}": run.output for index, run in enumerate(self.runs)}
         texts["host syslog"] = self.syslog.text()
@@ -311,11 +316,18 @@ class Bench:  # pylint: disable=too-many-instance-attributes
             if path.is_file() and path.stat().st_size < 5_000_000 and path.suffix not in (".zip", ".gz"):
                 texts[str(path.relative_to(self.site.root))] = path.read_text(encoding="utf-8", errors="replace")
         texts[self.journal_path.name] = self.journal_path.read_text(encoding="utf-8") if self.journal_path.exists() else ""
+        for path in self.temporary_files():
+            # A module payload (AnsiballZ_*.py) holds its arguments in a base64 zip: read it unpacked.
+            texts[str(path.relative_to(self.tmp))] = module_payload_text(path)
         for where, text in texts.items():
             for secret in self.secrets:
                 if secret and secret in text:
                     places.append(where)
         return sorted(set(places))
+
+    def temporary_files(self) -> list[pathlib.Path]:
+        """Every file in Ansible's temporary folders of these runs: the host's (ANSIBLE_REMOTE_TMP) and the controller's."""
+        return sorted(path for folder in (".ansible-remote", ".ansible-local") for path in (self.tmp / folder).rglob("*") if path.is_file())
 
     # -- the verdict ---------------------------------------------------------------------------
     def verdict(self, *, version: str, outcome: str | None, error: str | None = None, failed_phase: str | None = None,
@@ -376,6 +388,18 @@ class Bench:  # pylint: disable=too-many-instance-attributes
             problems.append(f"the data is not migrated exactly once (structure {structure}, {len(finished)} finished updates)")
             return "not migrated once"
         return "migrated once"
+
+
+def module_payload_text(path: pathlib.Path) -> str:
+    """The text of a file, with the zip of an AnsiballZ payload (module and arguments, base64 in the wrapper) unpacked."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for blob in re.findall(r"[A-Za-z0-9+/=]{200,}", text):
+        try:
+            with zipfile.ZipFile(io.BytesIO(base64.b64decode(blob))) as archive:
+                text += "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+        except (ValueError, zipfile.BadZipFile):
+            continue
+    return text
 
 
 def _first_error(output: str) -> str:

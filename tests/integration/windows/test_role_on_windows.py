@@ -15,6 +15,7 @@ import threading
 import zoneinfo
 
 import pytest
+from winemu import FULL_CONTROL, Ace
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
 
@@ -70,6 +71,13 @@ def test_check_mode_changes_nothing_on_the_host(win):
     assert run.rc == 0, run.output
     assert win.emulator.fs.snapshot() == before
     assert win.site.service.state == "started" and win.site.service.version == "1.0.0"
+    # The backup folder inherits the data volume's default ACL: the preflight warns that every user could read the backups.
+    said = " ".join(run.output.split())
+    assert f"every user of the host may read the backups in {BACKUPS}" in said and "BUILTIN\\Users" in said, run.output
+    win.emulator.fs.set_acl(win.site.base, [Ace("S-1-5-32-544", "BUILTIN\\Administrators", FULL_CONTROL),
+                                            Ace("S-1-5-18", "NT AUTHORITY\\SYSTEM", FULL_CONTROL)])
+    again = win.update(win.package(), extra_args=["--check"])
+    assert again.rc == 0 and "every user of the host may read" not in " ".join(again.output.split()), again.output
 
 
 def test_a_failed_start_is_rolled_back_to_the_old_version_with_the_data_intact(win):

@@ -658,6 +658,8 @@ class Server:  # pylint: disable=too-many-instance-attributes
                 archive.writestr("conaktiv-backup.json", json.dumps(manifest, indent=2) + "\n")
                 self._archive_tree(archive, self.config.data_dir, DATA_ARCHIVE_PREFIX, folder)
                 self._archive_tree(archive, self.config.server_dir / DATABASE_FOLDER, DATABASE_FOLDER, folder)
+            # A large CRM takes a while: the partial file stays that long, and the request waits (fault backup_seconds).
+            time.sleep(Faults.load(self.config.site_dir, self.config.version).seconds("backup_seconds", 0.0))
             os.replace(partial, target)
         self._prune_backups(folder)
         result = {"path": str(target), "size": target.stat().st_size, "sha256": file_sha256(target), "label": label}

@@ -24,7 +24,8 @@ MODULES_BY_METHOD = {
     "stat": "ansible.windows.win_stat",
     "list_existing_dirs": "ansible.windows.win_find",
     "make_dir / remove": "ansible.windows.win_file",
-    "rename / free_bytes / volume_id / make_zip / claim / cutover / read_tail / clients_connected / set_service (error text)":
+    "rename / free_bytes / volume_id / make_zip / claim / cutover / read_tail / clients_connected / set_service (error text) / "
+    "readers_of_new_files":
         "ansible.windows.win_powershell",
     "read_text": "ansible.windows.slurp",
     "write_text / put_file": "ansible.windows.win_copy",
@@ -59,6 +60,7 @@ def tour(world, site, package_path) -> list[str]:
     host.put_line(f"{temp}\\history.jsonl", '{"run_id":"r1","outcome":"started"}', re.escape('"run_id":"r1"'))
     host.claim(f"{temp}\\lock-000001")
     host.free_bytes("D:\\ConAktiv")
+    host.readers_of_new_files("D:\\ConAktiv\\Backups")
     host.volume_id(server)
     host.make_zip([f"{server}\\Server Database"], "D:\\ConAktiv\\one.zip")
     host.make_zip([f"{server}\\Server Database", "D:\\ConAktiv\\ConAktiv Data"], "D:\\ConAktiv\\two.zip")

@@ -14,7 +14,7 @@ import time
 import zipfile
 
 import pytest
-from winemu import zip_names
+from winemu import FULL_CONTROL, READ_AND_EXECUTE, Ace, zip_names
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._history import parse_history
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed
@@ -312,6 +312,31 @@ def test_unpack_from_a_unc_share_and_tar_packages(host, emulator, tmp_path):
         host.unpack(f"{share}\\ConAktiv-2.0.0.7z", "D:\\ConAktiv\\other")
     with pytest.raises(ModuleFailed, match="does not exist"):
         host.unpack(f"{share}\\ConAktiv-9.zip", "D:\\ConAktiv\\other")
+
+
+ADMINS = Ace("S-1-5-32-544", "BUILTIN\\Administrators", FULL_CONTROL)
+SYSTEM = Ace("S-1-5-18", "NT AUTHORITY\\SYSTEM", FULL_CONTROL)
+
+
+def test_who_may_read_new_backups_comes_from_the_acl_they_inherit(host, emulator):
+    backups = "D:\\ConAktiv\\Backups"
+    host.make_dir(backups)
+    # A data volume's default ACL: Users and Authenticated Users read every file made below it.
+    assert host.readers_of_new_files(backups) == ["BUILTIN\\Users", "NT AUTHORITY\\Authenticated Users"]
+    emulator.fs.set_acl(backups, [ADMINS, SYSTEM])
+    assert host.readers_of_new_files(backups) == [], "inheritance cut: only the administrators and SYSTEM"
+    assert host.readers_of_new_files(f"{backups}\\2026\\Dezember") == [], "a folder not made yet inherits from the nearest one"
+    # A rule for the folder and its subfolders only (ContainerInherit) reaches no file; one for files (ObjectInherit) does.
+    emulator.fs.set_acl(backups, [ADMINS, Ace("S-1-1-0", "Everyone", READ_AND_EXECUTE, inheritance=1)])
+    assert host.readers_of_new_files(backups) == []
+    emulator.fs.set_acl(backups, [ADMINS, Ace("S-1-1-0", "Everyone", READ_AND_EXECUTE, inheritance=2)])
+    assert host.readers_of_new_files(backups) == ["Everyone"]
+    emulator.fs.set_acl(backups, [ADMINS, Ace("S-1-5-32-545", "BUILTIN\\Users", READ_AND_EXECUTE, allow=False)], inherit=True)
+    assert host.readers_of_new_files(backups) == ["BUILTIN\\Users", "NT AUTHORITY\\Authenticated Users"], \
+        "a deny rule is not weighed: the warning errs on the side of caution"
+    emulator.fs.acl_unreadable.add(emulator.fs.local(backups))
+    assert host.readers_of_new_files(backups) is None, "an ACL the account may not read: unknown, not 'nobody'"
+    assert host.readers_of_new_files("Q:\\Backups") == [], "no folder on the way: nothing to inherit from"
 
 
 def test_make_zip_streams_folders_under_their_names(host, emulator):

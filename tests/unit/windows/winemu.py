@@ -141,6 +141,26 @@ def failed(msg: str, **extra: t.Any) -> Result:
 # -- the file system ------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class Ace:
+    """One access rule of a folder's ACL: who (SID and the name Translate gives), FileSystemRights as Int32, InheritanceFlags
+    (1 ContainerInherit, 2 ObjectInherit), allow or deny."""
+
+    sid: str
+    name: str
+    rights: int
+    inheritance: int = 3
+    allow: bool = True
+
+
+FULL_CONTROL, MODIFY, READ_AND_EXECUTE = 0x1F01FF, 0x301BF, 0x200A9
+# The ACL of a new NTFS data volume's root (D:\\), as icacls shows it on Windows Server: Administrators and SYSTEM full control,
+# Users read and execute, Authenticated Users modify, all (OI)(CI) -- so every folder made below it lets every user read its
+# files until its inheritance is cut (Microsoft Learn, "icacls" and "Default permissions of a new volume").
+DEFAULT_ROOT_ACL = (Ace("S-1-5-32-544", "BUILTIN\\Administrators", FULL_CONTROL), Ace("S-1-5-18", "NT AUTHORITY\\SYSTEM", FULL_CONTROL),
+                    Ace("S-1-5-32-545", "BUILTIN\\Users", READ_AND_EXECUTE), Ace("S-1-5-11", "NT AUTHORITY\\Authenticated Users", MODIFY))
+
+
 class WinFS:
     """Windows paths on a local folder."""
 
@@ -157,8 +177,30 @@ class WinFS:
         self.writer_sources: list[t.Callable[[], list[pathlib.Path]]] = []
         #: Shares (\\\\host\\share, lower case) the WinRM session cannot reach with its credentials: the double hop.
         self.double_hop: set[str] = set()
+        #: Folder -> (its explicit rules, whether inheritance is cut); every other folder inherits from its parent.
+        self.acls: dict[pathlib.Path, tuple[tuple[Ace, ...], bool]] = {}
+        #: Folders whose ACL the WinRM account may not read (no READ_CONTROL).
+        self.acl_unreadable: set[pathlib.Path] = set()
         for letter in self.free:
             (root / f"drive_{letter}").mkdir(parents=True, exist_ok=True)
+
+    def set_acl(self, winpath: str, rules: t.Sequence[Ace], inherit: bool = False) -> None:
+        """Give folder ``winpath`` explicit ``rules``; without ``inherit`` its inheritance is cut (icacls /inheritance:r)."""
+        self.acls[self.local(winpath)] = (tuple(rules), not inherit)
+
+    def access_rules(self, local: pathlib.Path) -> list[Ace]:
+        """GetAccessRules(explicit, inherited) of a folder: its own rules, then what its parents pass down. A rule with
+        ObjectInherit or ContainerInherit reaches every folder below (ObjectInherit alone as inherit-only, for their files)."""
+        parts = local.relative_to(self.root).parts
+        depth = 3 if parts[0] == "unc" else 1  # a drive folder, or unc/<host>/<share>
+        rules = list(DEFAULT_ROOT_ACL)
+        folder = self.root.joinpath(*parts[:depth])
+        for part in parts[depth:]:
+            folder = folder / part
+            passed = [rule for rule in rules if rule.inheritance & 3]
+            own, cut = self.acls.get(folder, ((), False))
+            rules = list(own) + ([] if cut else passed)
+        return rules
 
     def add_share(self, host: str, share: str) -> str:
         """Create ``\\\\host\\share`` and return its path."""
@@ -859,7 +901,8 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
             raise ContractViolation("win_powershell: the snippets rely on error_action 'stop'")
         run = {winhost.MOVE_SCRIPT: self._ps_move, winhost.VOLUME_SCRIPT: self._ps_volume, winhost.ZIP_SCRIPT: self._ps_zip,
                winhost.CLAIM_SCRIPT: self._ps_claim, winhost.CUTOVER_SCRIPT: self._ps_cutover, winhost.TAIL_SCRIPT: self._ps_tail,
-               winhost.CONNECTIONS_SCRIPT: self._ps_connections, winhost.ERROR_TEXT_SCRIPT: self._ps_error_text}[script]
+               winhost.CONNECTIONS_SCRIPT: self._ps_connections, winhost.ERROR_TEXT_SCRIPT: self._ps_error_text,
+               winhost.READERS_SCRIPT: self._ps_readers}[script]
         base: Result = {"changed": True, "result": {}, "output": [], "error": [], "host_out": "", "host_err": "", "warning": [], "verbose": [],
                         "debug": [], "information": []}
         try:
@@ -1078,6 +1121,25 @@ class WindowsEmulator:  # pylint: disable=too-many-public-methods
         active = [conn for service in self.services for conn in service.tcp_connections()
                   if conn[1] == port and conn[2] in ("Established", "SynReceived")]
         return {"changed": False, "result": {"connections": len(active)}}
+
+    def _ps_readers(self, parameters: dict[str, t.Any]) -> Result:
+        """READERS_SCRIPT: the allowed rules for Everyone / Authenticated Users / BUILTIN\\Users that reach files and read. Get-Acl
+        of a folder whose security descriptor the account may not read throws UnauthorizedAccessException ("Attempted to perform
+        an unauthorized operation."), which the snippet does not catch (error_action stop)."""
+        given = parameters["Path"]
+        path = self.fs.local(given)
+        while not path.is_dir():
+            if PureWin(given).parent == PureWin(given):
+                return {"changed": False, "result": {"folder": None, "readers": []}}
+            given = str(PureWin(given).parent)
+            path = self.fs.local(given)
+        if path in self.fs.acl_unreadable:
+            raise ScriptError("System.UnauthorizedAccessException", "Attempted to perform an unauthorized operation.", _HR_ACCESS_DENIED,
+                              call="GetAccessRules", args=3)
+        broad = {"S-1-1-0", "S-1-5-11", "S-1-5-32-545"}
+        readers = [rule.name for rule in self.fs.access_rules(path) if rule.allow and rule.sid in broad and rule.inheritance & 2
+                   and (rule.rights & 1 or rule.rights < 0 or rule.rights & 0x10000000)]
+        return {"changed": False, "result": {"folder": given, "readers": list(dict.fromkeys(readers))}}
 
     def _ps_error_text(self, parameters: dict[str, t.Any]) -> Result:
         code = int(parameters["Code"])

@@ -404,7 +404,7 @@ def test_a_cache_dir_that_cannot_be_written(host: t.Any, make_action: t.Callable
     blocker.write_text("a file, not a folder")
     result = run(make_action, source=str(package), checksum=f"sha256:{sha256(package)}", cache_dir=str(blocker))
     assert_refused_before_the_host(result, host)
-    assert result["msg"] == f"cannot fetch {package}: Not a directory: {blocker}/sha256-{sha256(package)}"
+    assert result["msg"] == f"the controller folder {blocker} for the package is a file, not a folder"
 
 
 def test_an_unpack_failure_on_the_host_names_the_source(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
@@ -417,3 +417,40 @@ def test_an_unpack_failure_on_the_host_names_the_source(host: t.Any, make_action
     result = run(make_action, source=str(package))
     assert result["msg"] == (f"unpacking {package} in {TEMP} failed: ansible.builtin.unarchive: failed to unpack {TEMP}/{package.name} "
                              f"to {TEMP}/.unpack: [Errno 28] No space left on device")
+
+
+# -- the controller's package cache ---------------------------------------------------------------------------
+
+
+def test_a_cached_package_is_reused_only_after_its_checksum_and_made_private(host: t.Any, make_action: t.Callable[..., t.Any],
+                                                                             tmp_path: Path, no_download: list[str]):
+    package = build_package(tmp_path)
+    cache = tmp_path / "cache"
+    cached = cache / f"sha256-{sha256(package)}" / "ConAktiv-2.0.0.zip"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(package.read_bytes())
+    cached.chmod(0o644)
+    cache.chmod(0o755)
+    result = run(make_action, checksum=f"sha256:{sha256(package)}", cache_dir=str(cache), source="ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip")
+    assert result.get("failed") is not True, result
+    assert no_download == [], "the source was not asked: the cached package verified"
+    assert cached.stat().st_mode & 0o777 == 0o600 and cache.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_cached_package_that_changed_is_never_used_but_fetched_again(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    package = build_package(tmp_path)
+    cached = tmp_path / "cache" / f"sha256-{sha256(package)}" / "ConAktiv-2.0.0.zip"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"PK swapped by someone")
+    asked: list[str] = []
+
+    def fetch(source: str, target: str, **kwargs: t.Any) -> None:
+        asked.append(source)
+        Path(target).write_bytes(package.read_bytes())
+
+    monkeypatch.setattr(stage, "fetch", fetch)
+    result = run(make_action, checksum=f"sha256:{sha256(package)}", cache_dir=str(tmp_path / "cache"),
+                 source="ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip")
+    assert result.get("failed") is not True, result
+    assert asked == ["ftp://ftp.example.com/pub/ConAktiv-2.0.0.zip"] and cached.read_bytes() == package.read_bytes()

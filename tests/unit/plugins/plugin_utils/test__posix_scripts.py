@@ -11,9 +11,12 @@ journal's own parser), the report the adapter reads back.
 from __future__ import annotations
 
 import datetime
+import grp
 import hashlib
 import json
+import os
 import pathlib
+import pwd
 import subprocess
 import zipfile
 
@@ -21,7 +24,7 @@ import pytest
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import CutoverPlan, journal_tails, posix_argv, read_posix_report
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import parse_journal, read_journal
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Bracket
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Access, Bracket, protecting
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import entry_line, slot, with_slots
 from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import (
     COMMIT_SCRIPT, SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT, SURVEY_SCRIPT, journaled, read_survey)
@@ -150,11 +153,68 @@ def test_the_report_names_the_failed_step_from_the_exit_code(rc: int, stdout: st
 # -- staging --------------------------------------------------------------------------------------------
 
 
-def stage(tmp_path: pathlib.Path, package: pathlib.Path, kind: str = "zip", required: tuple[str, ...] = ("version.txt",)):
+def stage(tmp_path: pathlib.Path, package: pathlib.Path, kind: str = "zip", required: tuple[str, ...] = ("version.txt",), reference: str = ""):
     temp = tmp_path / "Temp_Updateordner"
     argv = ["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", str(temp), str(temp / ".unpack"), str(package), "ConAktiv Server",
-            str(temp / "ConAktiv Server"), str(temp / "stage.json"), '{"version": "2.0.0"}', kind, *required]
+            str(temp / "ConAktiv Server"), str(temp / "stage.json"), '{"version": "2.0.0"}', kind, reference, *required]
     return run(argv), temp
+
+
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another owner needs root (CI runs as root)")
+# An owner and group no account on this machine has: only root can give files to them.
+SERVICE_IDS = (4711, 4712)
+
+
+def modes_and_owners(root: pathlib.Path) -> dict[str, tuple[int, int, int]]:
+    """Path below ``root`` -> (mode bits, uid, gid), links not followed."""
+    found = {}
+    for path in [root, *sorted(root.rglob("*"))]:
+        info = path.lstat()
+        found[str(path.relative_to(root))] = (info.st_mode & 0o7777, info.st_uid, info.st_gid)
+    return found
+
+
+@AS_ROOT
+def test_the_staged_tree_gets_the_owner_and_mode_of_the_server_folder_it_replaces(tmp_path):
+    server = tmp_path / "ConAktiv Server"
+    server.mkdir()
+    os.chown(server, *SERVICE_IDS)
+    server.chmod(0o750)
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("ConAktiv Server/version.txt", "2.0.0")
+        archive.writestr("ConAktiv Server/Server Database/Preferences/prefs.json", "{}")
+    done, temp = stage(tmp_path, package, reference=str(server))
+    assert done.returncode == 0, done.stderr
+    staged = modes_and_owners(temp / "ConAktiv Server")
+    assert staged["."] == (0o750, *SERVICE_IDS)
+    assert {(uid, gid) for _mode, uid, gid in staged.values()} == {SERVICE_IDS}, "every file and folder of the tree"
+    assert (temp.stat().st_mode & 0o777) == 0o700, "the temporary folder it created is private"
+
+
+def test_without_root_the_staged_tree_keeps_its_owner_and_says_so(tmp_path):
+    server = tmp_path / "ConAktiv Server"
+    server.mkdir()
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("ConAktiv Server/version.txt", "2.0.0")
+    # A reference folder owned by someone else is simulated with a stat that reports another owner (PATH put first).
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "stat").write_text('#!/bin/sh\ncase "$*" in *"%u:%g"*"ConAktiv Server") case "$*" in *Temp_Updateordner*) exec /usr/bin/stat "$@";; esac;'
+                               ' echo 4711:4712;; *) exec /usr/bin/stat "$@";; esac\n', encoding="utf-8")
+    (fake / "stat").chmod(0o755)
+    (fake / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n', encoding="utf-8")
+    (fake / "id").chmod(0o755)
+    temp = tmp_path / "Temp_Updateordner"
+    argv = ["sh", "-c", f"PATH={fake}:$PATH; export PATH; " + STAGE_SCRIPT.replace("\ntemp=$1", "\n" + "temp=$1", 1), "conaktiv-stage",
+            str(temp), str(temp / ".unpack"), str(package), "ConAktiv Server", str(temp / "ConAktiv Server"), str(temp / "stage.json"), "{}", "zip",
+            str(server), "version.txt"]
+    done = run(argv)
+    assert done.returncode == 0, done.stderr
+    mine = f"{os.getuid()}:{os.getgid()}"
+    assert f"owner_differs {mine} 4711:4712" in done.stdout.splitlines()
+    assert (temp / "ConAktiv Server").stat().st_uid == os.getuid(), "nothing was given away"
 
 
 def test_staging_unpacks_renames_and_writes_the_marker_last(tmp_path):
@@ -189,8 +249,63 @@ def test_a_damaged_package_fails_with_unzips_reason(tmp_path):
 # -- settling a backup ----------------------------------------------------------------------------------
 
 
-def settle(made: pathlib.Path, target: pathlib.Path, expected: str = "", keep: int = 0) -> subprocess.CompletedProcess[str]:
-    return run(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", str(made), str(target), expected, str(keep)])
+def settle(made: pathlib.Path, target: pathlib.Path, expected: str = "", keep: int = 0, access: Access | None = None) -> subprocess.CompletedProcess[str]:
+    limits = [access.file_mode, access.dir_mode, access.owner, access.group, access.owner_from] if access else []
+    return run(["sh", "-c", SETTLE_BACKUP_SCRIPT, "conaktiv-backup", str(made), str(target), expected, str(keep), *limits])
+
+
+def test_a_backup_is_private_from_the_move_on_and_a_new_folder_too(tmp_path):
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"the whole CRM")
+    made.chmod(0o644)
+    target = tmp_path / "Backups" / "nested" / "ConAktiv-backup-pre-1.0.0-20261201-120000.zip"
+    done = settle(made, target, access=Access())
+    assert done.returncode == 0, done.stderr
+    assert target.stat().st_mode & 0o777 == 0o600 and target.parent.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "Backups").stat().st_mode & 0o077 == 0, "the parents made with it are private too"
+    assert f"access {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name} 600" in done.stdout.splitlines()
+    assert "open_folder" not in done.stdout
+
+
+def test_an_existing_folder_is_left_as_it_is_and_reported_when_every_user_may_list_it(tmp_path):
+    folder = tmp_path / "Backups"
+    folder.mkdir()
+    folder.chmod(0o755)
+    older = folder / "ConAktiv-backup-pre-0.9.0-20261101-120000.zip"
+    older.write_bytes(b"older CRM")
+    older.chmod(0o644)
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"the whole CRM")
+    done = settle(made, folder / "ConAktiv-backup-pre-1.0.0-20261201-120000.zip", access=Access())
+    assert done.returncode == 0, done.stderr
+    assert "open_folder" in done.stdout.splitlines() and folder.stat().st_mode & 0o777 == 0o755
+    assert older.stat().st_mode & 0o777 == 0o600, "an older backup of this collection is made private as well"
+
+
+@AS_ROOT
+def test_a_backup_goes_to_the_server_folders_owner_and_the_admin_group(tmp_path):
+    server = tmp_path / "ConAktiv Server"
+    server.mkdir()
+    os.chown(server, *SERVICE_IDS)
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"the whole CRM")
+    target = tmp_path / "Backups" / "ConAktiv-backup-pre-1.0.0-20261201-120000.zip"
+    done = settle(made, target, access=Access(group=str(SERVICE_IDS[1] + 1), owner_from=str(server)))
+    assert done.returncode == 0, done.stderr
+    assert modes_and_owners(target.parent) == {".": (0o750, SERVICE_IDS[0], SERVICE_IDS[1] + 1), target.name: (0o640, SERVICE_IDS[0], SERVICE_IDS[1] + 1)}
+
+
+def test_an_owner_only_root_could_give_fails_clearly_when_not_root(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n', encoding="utf-8")
+    (fake / "id").chmod(0o755)
+    made = tmp_path / "online.zip"
+    made.write_bytes(b"the whole CRM")
+    access = Access(owner="conaktiv")
+    done = run(["sh", "-c", f"PATH={fake}:$PATH; export PATH; " + SETTLE_BACKUP_SCRIPT, "conaktiv-backup", str(made), str(tmp_path / "B" / "x.zip"), "",
+                "0", access.file_mode, access.dir_mode, access.owner, access.group, access.owner_from])
+    assert done.returncode == 1 and "only root can change a file's owner" in done.stderr
 
 
 def test_a_backup_is_checked_moved_and_pruned(tmp_path):
@@ -302,6 +417,28 @@ def test_put_replaces_the_line_with_the_key_in_place_and_keeps_the_file_mode(tmp
     assert commit(("put", str(history), '"run_id":"b"', ['{"run_id":"b","v":2,"text":"a \\"quoted\\" \\\\ line"}'])).returncode == 0
     assert history.read_text(encoding="utf-8").splitlines() == ['{"run_id":"b","v":2,"text":"a \\"quoted\\" \\\\ line"}', '{"run_id":"c","v":1}']
     assert history.stat().st_mode & 0o777 == 0o640
+
+
+def test_protect_makes_a_file_private_and_appends_and_puts_keep_it(tmp_path):
+    history = tmp_path / "sub" / "history.jsonl"
+    step = protecting(str(history))
+    assert commit((step.op, step.path, step.key, list(step.lines))).returncode == 0
+    assert history.read_text(encoding="utf-8") == "" and history.stat().st_mode & 0o777 == 0o600
+    assert commit(("append", str(history), "", ['{"run_id":"a"}']), ("put", str(history), '"run_id":"b"', ['{"run_id":"b"}'])).returncode == 0
+    assert history.stat().st_mode & 0o777 == 0o600 and history.read_text(encoding="utf-8") == '{"run_id":"a"}\n{"run_id":"b"}\n'
+    journal_file = tmp_path / "journal.jsonl"
+    journal_file.write_text("kept\n", encoding="utf-8")
+    journal_file.chmod(0o644)
+    group = grp.getgrgid(os.getgid()).gr_name
+    step = protecting(str(journal_file), group)
+    assert commit((step.op, step.path, step.key, list(step.lines))).returncode == 0
+    assert journal_file.stat().st_mode & 0o777 == 0o640 and journal_file.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_protect_with_a_group_that_does_not_exist_fails_clearly(tmp_path):
+    step = protecting(str(tmp_path / "journal.jsonl"), "no-such-group-here")
+    done = commit((step.op, step.path, step.key, list(step.lines)))
+    assert done.returncode == 1 and "cannot give" in done.stderr and "no-such-group-here" in done.stderr
 
 
 def test_replace_writes_the_file_anew(tmp_path):

@@ -83,12 +83,33 @@ def test_a_source_without_file_name_is_refused():
 # -- file sources ---------------------------------------------------------------------------------
 
 
-def test_file_source_is_copied(tmp_path: Path):
+def test_file_source_is_copied_into_a_private_folder_readable_by_its_user_only(tmp_path: Path):
     package = tmp_path / "ConAktiv.zip"
     package.write_bytes(b"PK\x05\x06" + bytes(18))
+    package.chmod(0o644)
     target = tmp_path / "out" / "pkg.zip"
     fetch(str(package), str(target))
     assert target.read_bytes() == package.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o600 and target.parent.stat().st_mode & 0o777 == 0o700
+    assert sorted(path.name for path in target.parent.iterdir()) == ["pkg.zip"], "no partial file left behind"
+
+
+def test_an_existing_cache_folder_of_ones_own_is_closed_to_others(tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o755)
+    _download.private_folder(str(cache))
+    assert cache.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root (CI runs as root)")
+def test_a_cache_folder_of_another_user_is_refused(tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o755)
+    os.chown(cache, 4711, 4711)
+    with pytest.raises(DownloadError, match="belongs to user id 4711, not to the user running Ansible"):
+        _download.private_folder(str(cache))
+    assert cache.stat().st_mode & 0o777 == 0o755, "a folder of someone else is not touched"
 
 
 def test_missing_file_source_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -141,7 +141,7 @@ CASES = [
          [("ansible.builtin.unarchive", {"src": "/srv/t/pkg.zip", "dest": "/srv/t/.unpack", "remote_src": True})], None, False),
     Case("make_zip", lambda h: h.make_zip(["/data", "/srv/S/Server Database"], "/b/x.zip"), {"community.general.archive": {"changed": True}},
          [("community.general.archive", {"path": ["/data", "/srv/S/Server Database"], "dest": "/b/x.zip", "format": "zip",
-                                         "force_archive": True})], None, False),
+                                         "force_archive": True, "mode": "0600"})], None, False),
     Case("run", lambda h: h.run(["/opt/ctl", "status"]), {"ansible.builtin.command": command_result(3, "stopped", "")},
          [("ansible.builtin.command", {"argv": ["/opt/ctl", "status"]})], CommandResult(rc=3, stdout="stopped", stderr=""), False),
     Case("run-probe", lambda h: h.run(["/opt/ctl", "status"], probe=True), {"ansible.builtin.command": command_result(0, "up")},

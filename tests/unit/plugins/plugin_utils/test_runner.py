@@ -300,3 +300,58 @@ def test_real_module_failures_under_ansible_core(run_action: t.Callable[..., lis
         "raiser: Could not replace file: [Errno 28] No space left on device",
         "raiser: OSError: [Errno 28] No space left on device",
     ]
+
+
+class PipeConnection:
+    """A connection that can pipeline, with its pipelining option as the play set it, and an optional become plugin."""
+
+    def __init__(self, pipelining: bool = False, become_pipelines: bool | None = None) -> None:
+        self.has_pipelining = True
+        self.options = {"pipelining": pipelining}
+        self.become = None if become_pipelines is None else MagicMock(pipelining=become_pipelines)
+
+    def get_option(self, name: str) -> t.Any:
+        return self.options[name]
+
+    def set_option(self, name: str, value: t.Any) -> None:
+        self.options[name] = value
+
+
+def pipelined_runner(connection: PipeConnection, results: list[t.Any] | None = None) -> tuple[Runner, FakeAction, list[bool]]:
+    runner, action = make_runner(results=results)
+    action._connection = connection
+    seen: list[bool] = []
+    execute = action._execute_module
+
+    def recording(**kwargs: t.Any) -> dict[str, t.Any]:
+        seen.append(connection.options["pipelining"])
+        return execute(**kwargs)
+
+    action._execute_module = recording  # type: ignore[method-assign]
+    return runner, action, seen
+
+
+def test_a_call_carrying_a_secret_runs_pipelined_so_its_arguments_never_land_in_a_remote_file():
+    connection = PipeConnection(pipelining=False)
+    runner, _action, seen = pipelined_runner(connection)
+    runner.module("ansible.builtin.uri", {"url": "http://127.0.0.1:2049/api/status", "headers": {"X-Token": "s3cret"}}, probe=True, no_log=True)
+    runner.module("ansible.builtin.stat", {"path": "/srv"}, probe=True)
+    assert seen == [True, False], "pipelined for the secret only"
+    assert connection.options["pipelining"] is False, "the play's setting is back afterwards"
+
+
+def test_a_become_method_that_cannot_pipeline_leaves_the_setting_alone():
+    connection = PipeConnection(pipelining=False, become_pipelines=False)
+    runner, _action, seen = pipelined_runner(connection)
+    runner.module("ansible.builtin.uri", {"url": "http://x"}, probe=True, no_log=True)
+    assert seen == [False]
+
+
+def test_sudo_requiretty_falls_back_to_an_unpipelined_call_with_a_warning(monkeypatch: pytest.MonkeyPatch):
+    warnings: list[str] = []
+    monkeypatch.setattr("ansible_collections.conaktiv.server.plugins.plugin_utils._runner.display.warning", warnings.append)
+    connection = PipeConnection(pipelining=False, become_pipelines=True)
+    refused = {"failed": True, "msg": "MODULE FAILURE", "module_stderr": "sudo: sorry, you must have a tty to run sudo\n"}
+    runner, _action, seen = pipelined_runner(connection, results=[refused, {"status": 200}])
+    assert runner.module("ansible.builtin.uri", {"url": "http://x"}, probe=True, no_log=True) == {"status": 200}
+    assert seen == [True, False] and len(warnings) == 1 and "requiretty" in warnings[0]
