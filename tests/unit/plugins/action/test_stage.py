@@ -438,7 +438,7 @@ def test_a_cached_package_is_reused_only_after_its_checksum_and_made_private(hos
 
 
 def test_a_cached_package_that_changed_is_never_used_but_fetched_again(host: t.Any, make_action: t.Callable[..., t.Any], tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch):
+                                                                       monkeypatch: pytest.MonkeyPatch):
     package = build_package(tmp_path)
     cached = tmp_path / "cache" / f"sha256-{sha256(package)}" / "ConAktiv-2.0.0.zip"
     cached.parent.mkdir(parents=True)
