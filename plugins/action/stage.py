@@ -20,7 +20,7 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._archive import (
     windows_name_problems, write_normalized_zip)
 from ansible_collections.conaktiv.server.plugins.plugin_utils._checksum import file_digest, parse_checksum
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, private_folder, public_url
-from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Access, Host
+from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Host
 from ansible_collections.conaktiv.server.plugins.plugin_utils._i18n import LANGUAGES, text
 from ansible_collections.conaktiv.server.plugins.plugin_utils._options import COMMON_SPEC, Layout, layout
 from ansible_collections.conaktiv.server.plugins.plugin_utils._phase import PhaseAction, PhaseFailed
@@ -133,18 +133,14 @@ class ActionModule(PhaseAction):
                           reused=False, staged_at=marker["staged_at"],
                           msg=f"staged version {args['version']}" + (f" again: {why_again}" if why_again else ""))
             try:
-                # The manifest first: a marker is only ever written after it, so a staging with a marker always has one.
-                self.journal_flush()
-                if not _has(host, listing[where.parent], host.name(where.temp)):
-                    # Only the account that stages looks into it (POSIX: 0700); the staged tree gets the server folder's access.
-                    host.make_private_dir(where.temp, Access())
-                host.write_text(manifest_path, manifest.text())
-                # One transfer and (on POSIX) one command, which also writes the journal's begin before and done after it; a
-                # failure removes what was unpacked: half an unpack is worth nothing and may be what fills the disk, where the
-                # run journal and the history are written too.
+                # One transfer and (on POSIX) one command, which also writes the journal's begin before and done after it, makes a
+                # missing temporary folder private (0700), writes the manifest before the unpack (a marker never exists without it)
+                # and gives the staged tree the server folder's access; a failure removes what was unpacked: half an unpack is worth
+                # nothing and may be what fills the disk, where the run journal and the history are written too.
                 warnings = host.stage_package(package, where.temp, host.join(where.temp, _UNPACK_FOLDER), facts["top_folder"],
                                               where.staged_tree, where.stage_marker, json.dumps(marker, indent=1, sort_keys=True) + "\n",
-                                              args["marker"], journal=self.journal_bracket(done=result), reference=where.server)
+                                              args["marker"], journal=self.journal_bracket(done=result), reference=where.server,
+                                              manifest=(manifest_path, manifest.text()))
                 if warnings:
                     result["warnings"] = result.get("warnings", []) + warnings
             except ModuleFailed as exc:

@@ -456,9 +456,11 @@ class Host(abc.ABC):
         return SettledBackup(target, found.size, found.checksum, removed)
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None) -> list[str]:
+                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None,
+                      manifest: tuple[str, str] | None = None) -> list[str]:
         """Transfer the controller file ``package``, unpack it, give its tree (``top`` inside the archive, or all of it) the name
         ``staged_tree``, make sure the ``required`` items (relative, ``/``-separated) are there, and write the stage marker.
+        ``manifest`` (path, text) is written before the unpack: a marker never exists without its manifest.
         On POSIX the tree gets the owner, group and mode of ``reference`` (the server folder it will replace). Returns warnings.
 
         The members were checked on the controller. A failure removes what it unpacked and raises :class:`ModuleFailed`.
@@ -468,6 +470,8 @@ class Host(abc.ABC):
         self.journal_before(journal)
         remote_package = self.join(temp, os.path.basename(package))
         self.make_dir(unpack_dir)
+        if manifest:
+            self.write_text(*manifest)
         try:
             self.put_file(package, remote_package)
             self.unpack(remote_package, unpack_dir)

@@ -168,14 +168,18 @@ class PosixHost(Host):
         return str(result.get("stdout") or "").strip() == "created"
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
-                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None) -> list[str]:
+                      marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None,
+                      manifest: tuple[str, str] | None = None) -> list[str]:
         # One transfer and one sh command (STAGE_SCRIPT), instead of a copy and an unarchive module and their checks: the
-        # members were checked on the controller already.
+        # members were checked on the controller already. The manifest travels as the command's stdin (no argv limit).
         remote = self.runner.transfer(package)
         kind = "zip" if package.lower().endswith(".zip") else "tar"
         argv = journaled(["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", temp, unpack_dir, remote, top or "", staged_tree, marker_path, marker_text,
-                          kind, reference or "", *[item.strip("/") for item in required]], journal)
-        result = self.runner.module("ansible.builtin.command", {"argv": argv}, allow_failure=True)
+                          kind, reference or "", manifest[0] if manifest else "", *[item.strip("/") for item in required]], journal)
+        args: dict[str, t.Any] = {"argv": argv}
+        if manifest:
+            args.update(stdin=manifest[1], stdin_add_newline=False)
+        result = self.runner.module("ansible.builtin.command", args, allow_failure=True)
         if result.get("failed") or result.get("rc"):
             detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
             raise ModuleFailed("ansible.builtin.command", detail or f"the unpack exited {result.get('rc')}", result)
@@ -387,14 +391,20 @@ echo created
 # .tar.gz), the required items are checked, the tree gets the staged name and the marker is written (renamed into place).
 # Anything failing removes what it unpacked. The staged tree gets the owner, group and mode of the server folder it will replace
 # (``reference``; the server runs as its service user, not as the account Ansible connects with): changed when run as root,
-# reported as "owner_differs <have> <want>" otherwise. A temporary folder it creates is private (0700).
-# Positional: temp unpack package top staged marker marker_text kind reference required...
+# reported as "owner_differs <have> <want>" otherwise. A temporary folder it creates is private (0700). The manifest (its text on
+# stdin) is written before the unpack, so that a marker never exists without it.
+# Positional: temp unpack package top staged marker marker_text kind reference manifest required...
 STAGE_SCRIPT = _STAT + r"""
 temp=$1 unpack=$2 package=$3 top=$4 staged=$5 marker=$6 marker_text=$7 kind=$8 reference=$9
 shift 9
+manifest=$1
+shift
 fail() { rm -rf -- "$unpack"; echo "$1" >&2; exit 1; }
 [ -d "$temp" ] || (umask 077 && mkdir -p -- "$temp") || fail "cannot create $temp"
 rm -f -- "$marker" && rm -rf -- "$staged" "$unpack" || fail "cannot remove the earlier staging in $temp"
+if [ -n "$manifest" ]; then
+  cat > "$manifest.tmp" && mv -f -- "$manifest.tmp" "$manifest" || { rm -f -- "$manifest.tmp"; fail "cannot write the manifest $manifest"; }
+fi
 mkdir -- "$unpack" || fail "cannot create $unpack"
 if [ "$kind" = zip ]; then
   command -v unzip >/dev/null 2>&1 || fail "unzip is not installed on this host (needed for .zip packages)"

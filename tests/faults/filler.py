@@ -1,10 +1,12 @@
 """Fill a volume the moment a folder appears, and give the space back once the run journal shows the phase ended.
 
-    python filler.py WATCHED_FOLDER FILL_FILE JOURNAL PHASE
+    python filler.py WATCHED_FOLDER FILL_FILE JOURNAL PHASE [FILLED_FLAG]
 
 A process of its own (the test's threads share the interpreter with the harness and may be late under load): it
 polls every 2 ms, then takes all free space at once with posix_fallocate (no time spent writing), the way another
 program that grabs the disk would, and releases it when the journal records PHASE as done or failed (2 min at most).
+FILLED_FLAG, when given, is created once the space is taken: a shim of the program that writes can wait for it, so that the
+fill comes first however busy the machine is.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def phase_ended(journal: str, phase: str) -> bool:
     return False
 
 
-def main(watched: str, fill: str, journal: str, phase: str) -> int:
+def main(watched: str, fill: str, journal: str, phase: str, flag: str = "") -> int:
     deadline = time.monotonic() + 300
     while not os.path.exists(watched):
         if time.monotonic() > deadline:
@@ -48,6 +50,9 @@ def main(watched: str, fill: str, journal: str, phase: str) -> int:
     finally:
         os.close(descriptor)
     print("filled", flush=True)
+    if flag:
+        with open(flag, "w", encoding="utf-8"):
+            pass
     deadline = time.monotonic() + 120
     while not phase_ended(journal, phase) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -57,4 +62,4 @@ def main(watched: str, fill: str, journal: str, phase: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:5]))
+    sys.exit(main(*sys.argv[1:6]))

@@ -156,12 +156,17 @@ def test_disk_full_during_unpack(tmpfs, make_bench):
     disk = tmpfs("48m")
     bench = make_bench(site_root=disk / "site", size_mb=18)
     # Another program takes the space the free-space check had seen the moment the unpack begins, and gives it back
-    # once the staging has ended (failed): the update must have failed cleanly meanwhile, with nothing left behind.
+    # once the staging has ended (failed): the update must have failed cleanly meanwhile, with nothing left behind. unzip
+    # starts only once the space is taken (a shim waits for the filler's flag): on a busy machine the filler could be late.
+    flag = bench.tmp / "filled.flag"
     filler = subprocess.Popen([sys.executable, str(pathlib.Path(__file__).with_name("filler.py")),
                                str(bench.site.root / "Temp_Updateordner" / ".unpack"), str(disk / "filler.bin"), str(bench.journal_path),
-                               "stage"], stdout=subprocess.PIPE, text=True)
+                               "stage", str(flag)], stdout=subprocess.PIPE, text=True)
+    unzip = shutil.which("unzip")
+    assert unzip, "unzip is installed by the project's setup"
+    shim = f'#!/bin/sh\ni=0\nwhile [ ! -e "{flag}" ] && [ "$i" -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done\nexec "{unzip}" "$@"\n'
     try:
-        bench.update()
+        bench.update(shims={"unzip": shim})
     finally:
         try:
             output, _errors = filler.communicate(timeout=150)

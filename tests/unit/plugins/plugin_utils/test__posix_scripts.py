@@ -153,11 +153,13 @@ def test_the_report_names_the_failed_step_from_the_exit_code(rc: int, stdout: st
 # -- staging --------------------------------------------------------------------------------------------
 
 
-def stage(tmp_path: pathlib.Path, package: pathlib.Path, kind: str = "zip", required: tuple[str, ...] = ("version.txt",), reference: str = ""):
+def stage(tmp_path: pathlib.Path, package: pathlib.Path, kind: str = "zip", required: tuple[str, ...] = ("version.txt",), reference: str = "",
+          manifest: str | None = None):
     temp = tmp_path / "Temp_Updateordner"
     argv = ["sh", "-c", STAGE_SCRIPT, "conaktiv-stage", str(temp), str(temp / ".unpack"), str(package), "ConAktiv Server",
-            str(temp / "ConAktiv Server"), str(temp / "stage.json"), '{"version": "2.0.0"}', kind, reference, *required]
-    return run(argv), temp
+            str(temp / "ConAktiv Server"), str(temp / "stage.json"), '{"version": "2.0.0"}', kind, reference,
+            str(temp / "stage-manifest.txt") if manifest is not None else "", *required]
+    return subprocess.run(argv, input=manifest or "", capture_output=True, text=True, check=False, timeout=60), temp
 
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another owner needs root (CI runs as root)")
@@ -209,7 +211,7 @@ def test_without_root_the_staged_tree_keeps_its_owner_and_says_so(tmp_path):
     temp = tmp_path / "Temp_Updateordner"
     argv = ["sh", "-c", f"PATH={fake}:$PATH; export PATH; " + STAGE_SCRIPT.replace("\ntemp=$1", "\n" + "temp=$1", 1), "conaktiv-stage",
             str(temp), str(temp / ".unpack"), str(package), "ConAktiv Server", str(temp / "ConAktiv Server"), str(temp / "stage.json"), "{}", "zip",
-            str(server), "version.txt"]
+            str(server), "", "version.txt"]
     done = run(argv)
     assert done.returncode == 0, done.stderr
     mine = f"{os.getuid()}:{os.getgid()}"
@@ -227,6 +229,16 @@ def test_staging_unpacks_renames_and_writes_the_marker_last(tmp_path):
     assert (temp / "ConAktiv Server" / "version.txt").read_text(encoding="utf-8") == "2.0.0"
     assert json.loads((temp / "stage.json").read_text(encoding="utf-8")) == {"version": "2.0.0"}
     assert sorted(path.name for path in temp.iterdir()) == ["ConAktiv Server", "stage.json"]
+
+
+def test_the_manifest_comes_on_stdin_byte_for_byte_and_stays_when_the_unpack_fails(tmp_path):
+    text = "".join(f"{n:06d} {'ab' * 32} ConAktiv Server/file-{n}.txt\n" for n in range(3000))  # > 128 KiB: no argv could carry it
+    package = tmp_path / "ConAktiv-2.0.0.zip"
+    package.write_bytes(b"PK\x03\x04 not really a zip")
+    done, temp = stage(tmp_path, package, manifest=text)
+    assert done.returncode == 1 and "unzip could not unpack the package" in done.stderr
+    assert (temp / "stage-manifest.txt").read_text(encoding="utf-8") == text, "written before the unpack, without a newline added"
+    assert sorted(path.name for path in temp.iterdir()) == ["stage-manifest.txt"], "no marker without a good unpack"
 
 
 def test_staging_without_a_required_item_leaves_nothing_and_no_marker(tmp_path):
