@@ -124,11 +124,13 @@ class ActionModule(PhaseAction):
         decision = (decide_staging if args["purpose"] == "stage" else decide)(journal, request, server, lock=lock)
         result: dict[str, t.Any] = {"changed": False, "journal_path": path, **facts, **decision.as_dict(),
                                     "history": self._history(seen.texts[where.history]) if decision.lock else []}
-        # Ansible shows a result's warnings: what the decision took over or left behind, unreadable journal lines, and who else
-        # could read the backups.
-        result["warnings"] = journal.warnings + decision.warnings + (self._backup_readers(host, args) if args["purpose"] == "update" else [])
+        # Ansible shows a result's warnings: what the decision took over or left behind, and unreadable journal lines.
+        result["warnings"] = journal.warnings + decision.warnings
         if decision.action == "refuse":
             raise PhaseFailed(decision.reason, **{key: result[key] for key in ("action", "installed_version", "journal_path")})
+        if decision.lock and args["purpose"] == "update":
+            # Only a run that will make backups asks who else could read them (a round trip on Windows).
+            result["warnings"] += self._backup_readers(host, args)
         if not decision.lock or self._task.check_mode:
             return {**result, "journal": None, "msg": decision.reason}
         run = self._run_id(task_vars)

@@ -467,6 +467,7 @@ class Host(abc.ABC):
         ``journal`` is written before the first change and after the marker. Adapters may do it in fewer round trips; this one
         uses the file operations above.
         """
+        del reference  # the unpacked tree inherits the temporary folder's ACL, as the server folder does its parent's
         self.journal_before(journal)
         remote_package = self.join(temp, os.path.basename(package))
         self.make_dir(unpack_dir)
@@ -486,7 +487,6 @@ class Host(abc.ABC):
         self.remove_many([unpack_dir, remote_package])
         self.write_text(marker_path, marker_text)
         self.journal_after(journal)
-        del reference  # the unpacked tree inherits the temporary folder's ACL, as the server folder does its parent's
         return []
 
     def readers_of_new_files(self, path: str) -> list[str] | None:

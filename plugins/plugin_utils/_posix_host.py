@@ -152,20 +152,13 @@ class PosixHost(Host):
                              access={"owner": owner, "group": group, "mode": mode.zfill(4)} if mode else None, warnings=warnings)
 
     def take_access_of(self, tree: str, reference: str) -> list[str]:
-        result = self.runner.module("ansible.builtin.command", {"argv": ["sh", "-c", TAKE_ACCESS_SCRIPT, "conaktiv-access", tree, reference]},
-                                    allow_failure=True)
-        if result.get("failed") or result.get("rc"):
-            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
-            raise ModuleFailed("ansible.builtin.command", detail or f"giving {tree} the access of {reference} exited {result.get('rc')}", result)
-        return _owner_warnings(str(result.get("stdout") or ""), tree, reference)
+        done = self._checked_run(["sh", "-c", TAKE_ACCESS_SCRIPT, "conaktiv-access", tree, reference], f"giving {tree} the access of {reference}")
+        return _owner_warnings(done.stdout, tree, reference)
 
     def make_private_dir(self, path: str, access: Access) -> bool:
-        result = self.runner.module("ansible.builtin.command", {"argv": ["sh", "-c", PRIVATE_DIR_SCRIPT, "conaktiv-folder", path, access.dir_mode,
-                                                                         access.owner, access.group, access.owner_from]}, allow_failure=True)
-        if result.get("failed") or result.get("rc"):
-            detail = " ".join(str(result.get("stderr") or result.get("msg") or "").split())
-            raise ModuleFailed("ansible.builtin.command", detail or f"creating the folder {path} exited {result.get('rc')}", result)
-        return str(result.get("stdout") or "").strip() == "created"
+        done = self._checked_run(["sh", "-c", PRIVATE_DIR_SCRIPT, "conaktiv-folder", path, access.dir_mode, access.owner, access.group,
+                                  access.owner_from], f"creating the folder {path}")
+        return done.stdout.strip() == "created"
 
     def stage_package(self, package: str, temp: str, unpack_dir: str, top: str | None, staged_tree: str, marker_path: str,
                       marker_text: str, required: list[str], journal: Bracket | None = None, reference: str | None = None,
