@@ -48,6 +48,8 @@ from roleargs import role_vars  # noqa: E402
 
 UPDATE = REPO / "playbooks" / "update.yml"
 BASELINE = REPO / "bench" / "baseline.yml"
+#: Seconds the simulated server takes for the structure update of the user data after the new version starts.
+MIGRATION_S = 1
 
 
 # -- measuring ------------------------------------------------------------------------------------------
@@ -160,7 +162,7 @@ def bare_service(site: Site, runs: int) -> tuple[float, float]:
 
 def site_with_package(work: pathlib.Path, tag: str, size_mb: int, files: int) -> tuple[Site, pathlib.Path]:
     """A running 1.0.0 site and a 2.0.0 package of the size."""
-    site = Site.install(work / f"site-{tag}", version="1.0.0", faults={"migration_seconds": 1})
+    site = Site.install(work / f"site-{tag}", version="1.0.0", faults={"migration_seconds": MIGRATION_S})
     site.start()
     package = pathlib.Path(build_package(work / f"ConAktiv-2.0.0-{tag}.zip", "2.0.0", size_mb=size_mb, files=files))
     return site, package
@@ -264,7 +266,7 @@ def fleet(work: pathlib.Path, count: int) -> tuple[tuple[float, float], tuple[fl
             inventory_hosts = {}
             for number in range(hosts_wanted):
                 host = test_hosts.add(f"crm{number}")
-                site = Site.install(host.base / "site", version="1.0.0", faults={"migration_seconds": 1})
+                site = Site.install(host.base / "site", version="1.0.0", faults={"migration_seconds": MIGRATION_S})
                 sites.append(site)
                 started = host.run(str(site.wrapper), "start")
                 if started.returncode != 0:
@@ -340,13 +342,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  baseline: downtime {base.downtime:6.2f} s  wall {base.wall:6.1f} s  calls while down {len(base.down_calls)}")
             print(f"  ratios:   downtime {mine.downtime / base.downtime:.2f}x  wall {mine.wall / base.wall:.2f}x the baseline; "
                   f"downtime - (t_stop + t_start) = {mine.downtime - t_stop - t_start:+.2f} s")
+            # The structure update of the user data takes MIGRATION_S in the simulator; the baseline does not wait for it.
+            print(f"  floor:    the baseline plus the structure update it does not wait for ({MIGRATION_S} s): "
+                  f"{(base.wall + MIGRATION_S) / base.wall:.2f}x, before any backup, journal or check")
+            goals.append((f"wall <= 1.5x the baseline ({size_mb} MB)", mine.wall <= 1.5 * base.wall, f"{mine.wall / base.wall:.2f}x"))
             if size_mb == sizes[0][0]:
                 goals += [("downtime <= t_stop + t_start + 1 s", mine.downtime <= t_stop + t_start + 1.0,
                            f"{mine.downtime:.2f} <= {t_stop + t_start + 1:.2f}"),
                           ("<= 4 calls while down (POSIX)", len(mine.down_calls) <= 4, str(len(mine.down_calls))),
                           ("<= 25 module calls per update", len(mine.calls) <= 25, str(len(mine.calls))),
                           ("<= 25 tasks per host", mine.tasks <= 25, str(mine.tasks)),
-                          ("wall <= 1.5x the baseline", mine.wall <= 1.5 * base.wall, f"{mine.wall / base.wall:.2f}x"),
                           ("downtime <= 1.0x the baseline", mine.downtime <= base.downtime, f"{mine.downtime / base.downtime:.2f}x")]
         if len(sizes) > 1:
             small, large = sizes[0][0], sizes[-1][0]

@@ -16,7 +16,9 @@ description:
     error, failed phase). Every string listed in O(redact) is replaced by C(********) anywhere in the record, also
     URL-encoded, so passwords and tokens never reach the history.
   - Idempotent. A record that is already in the file (same line) is not appended again.
-  - "Round trips: 1 module call (M(ansible.builtin.lineinfile) or M(community.windows.win_lineinfile))."
+  - "Round trips: with O(journal) 2 module calls on Linux/macOS (the journal read, then the records and the journal lines in
+    one write), about 4 on Windows; with O(record) 2 (the file's access, then M(ansible.builtin.lineinfile) or
+    M(community.windows.win_lineinfile))."
 version_added: 0.1.0
 author:
   - conaktiv.server developers (!UNKNOWN)

@@ -34,8 +34,8 @@ description:
     are never deleted. It does not need the server to be stopped.
   - "Downtime: O(state=swapped) and O(state=rolled_back) fail while the server runs; run them after
     M(conaktiv.server.service) stopped the server and before it starts it again."
-  - "Round trips: swapped about 12 module calls plus 1 or 2 per preserved item; rolled_back about 6; cleaned 1 or 2 plus
-    one per folder removed."
+  - "Round trips: prepared 1 module call on Linux/macOS (4 on Windows); swapped with its plan 1 on both (the cutover);
+    rolled_back about 6; cleaned 2 on Linux/macOS (one look, one write), about 6 on Windows."
 version_added: 0.1.0
 author:
   - conaktiv.server developers (!UNKNOWN)

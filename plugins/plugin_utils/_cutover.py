@@ -10,7 +10,7 @@ reports every step it completed, so that a failure names how far it got; the jou
 resume exactly there.
 
 This module is pure: it builds the plan, the journal lines and the script arguments, and reads the script's report.
-The adapters run it: one ``ansible.builtin.command`` of POSIX ``sh`` (:data:`POSIX_SCRIPT`), one
+The adapters run it: one ``conaktiv.server.host_command`` of POSIX ``sh`` (:data:`POSIX_SCRIPT`), one
 ``ansible.windows.win_powershell`` snippet on Windows (``_windows_host.CUTOVER_SCRIPT``).
 """
 

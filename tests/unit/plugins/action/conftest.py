@@ -250,11 +250,11 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
     def rename(self, source: str, target: str) -> None:
         self._record("rename", source, target)
         if not self.exists(source):
-            self._fail("ansible.builtin.command", f"mv: cannot stat '{source}': No such file or directory")
+            self._fail("conaktiv.server.host_command", f"mv: cannot stat '{source}': No such file or directory")
         if self.exists(target):
-            self._fail("ansible.builtin.command", f"mv: '{target}' exists")
+            self._fail("conaktiv.server.host_command", f"mv: '{target}' exists")
         if self.parent(target) not in self.dirs:
-            self._fail("ansible.builtin.command", f"mv: cannot move to '{target}': No such file or directory")
+            self._fail("conaktiv.server.host_command", f"mv: cannot move to '{target}': No such file or directory")
         for entry in self._below(source):
             moved = target + entry[len(source):]
             if entry in self.dirs:
@@ -312,7 +312,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
         if self.exists(path):
             return False
         if self.parent(path) not in self.dirs:
-            self._fail("ansible.builtin.command", f"mkdir: cannot create directory '{path}': No such file or directory")
+            self._fail("conaktiv.server.host_command", f"mkdir: cannot create directory '{path}': No such file or directory")
         self.dirs.add(path)
         return True
 
@@ -374,7 +374,7 @@ class FakeHost(Host):  # pylint: disable=too-many-instance-attributes,too-many-p
 
     def _copy(self, source: str, target: str) -> None:
         if not self.exists(source) or self.exists(target):
-            self._fail("ansible.builtin.command", f"cp: cannot copy {source} to {target}")
+            self._fail("conaktiv.server.host_command", f"cp: cannot copy {source} to {target}")
         for entry in self._below(source):
             copied = target + entry[len(source):]
             if entry in self.dirs:

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.conaktiv.server.plugins.action import backup, history, info, journal, notify, service, stage, structure_update, swap
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._mail import MailError
+from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import READ_SCRIPT
 
 SERVER = "/srv/ConAktiv Server"
 TOKEN = "tok-5e2a91"
@@ -136,12 +137,12 @@ def test_the_control_token_never_appears_in_the_result(plugin: t.Any, args: dict
     df = {"rc": 0, "stdout": "Filesystem 1K Used Avail Use% Mounted\n/dev/x 9 1 8 1% /srv\n"}
     survey = survey_answer({"/srv": ["ConAktiv Server", "Temp_Updateordner"], "/srv/Temp_Updateordner": ["ConAktiv Server", "stage.json"]},
                            {"/srv/Temp_Updateordner/stage.json": json.dumps({"version": "2.0.0"})}, other=lambda a: df)
-    modules = {"ansible.builtin.uri": echo_everything, "ansible.builtin.find": lambda a: find_all, "ansible.builtin.command": survey,
+    modules = {"conaktiv.server.host_request": echo_everything, "ansible.builtin.find": lambda a: find_all, "conaktiv.server.host_command": survey,
                "ansible.builtin.slurp": lambda a: {"content": marker}, "ansible.builtin.stat": lambda a: {"stat": {"exists": True, "isdir": True}},
                "*": lambda a: {}}
     action = make_action(plugin, args, modules=modules)
     result = action.run(task_vars={})
-    assert any(name == "ansible.builtin.uri" and TOKEN in json.dumps(module_args) for name, module_args, _check in action.modules.calls)
+    assert any(name == "conaktiv.server.host_request" and TOKEN in json.dumps(module_args) for name, module_args, _check in action.modules.calls)
     assert TOKEN not in json.dumps(result)
     assert ("********" in result.get("msg", "")) is echoed
 
@@ -154,7 +155,7 @@ def test_the_source_password_never_appears_in_the_result(make_action: t.Callable
     monkeypatch.setattr(stage, "fetch", fetch)
     action = make_action(stage, {"server_path": SERVER, "version": "2.0.0", "source": "ftp://conaktiv:url-secret@h/ConAktiv-2.0.0.zip",
                                  "source_username": "conaktiv", "source_password": PASSWORD},
-                         modules={"ansible.builtin.command": survey_answer({"/srv": ["ConAktiv Server"]}, {})})
+                         modules={"conaktiv.server.host_command": survey_answer({"/srv": ["ConAktiv Server"]}, {})})
     result = action.run(task_vars={})
     assert result["failed"] is True
     assert result["msg"] == "FTP login as conaktiv:******** failed"
@@ -186,13 +187,15 @@ def info_modules() -> dict[str, t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
     def find(args: dict[str, t.Any]) -> dict[str, t.Any]:
         return {"files": [{"path": path} for folder in args["paths"] for path in tree.get(folder, [])]}
 
-    def slurp(args: dict[str, t.Any]) -> dict[str, t.Any]:
-        if args["src"] == f"{SERVER}/version.txt":
-            return {"content": base64.b64encode(b"1.0.0\n").decode()}
-        return {"failed": True, "msg": f"file not found: {args['src']}"}
+    def command(args: dict[str, t.Any]) -> dict[str, t.Any]:
+        if args["argv"][:3] != ["sh", "-c", READ_SCRIPT]:
+            return {"rc": 0, "stdout": "F 1K U A C M\n/dev/x 9 1 8 1% /srv\n"}
+        if args["argv"][4] == f"{SERVER}/version.txt":
+            return {"rc": 0, "stdout": base64.b64encode(b"1.0.0\n").decode()}
+        return {"rc": 3, "failed": True, "msg": "non-zero return code"}
 
-    return {"ansible.builtin.stat": lambda a: {"stat": {"exists": True, "isdir": True}}, "ansible.builtin.slurp": slurp,
-            "ansible.builtin.find": find, "ansible.builtin.command": lambda a: {"rc": 0, "stdout": "F 1K U A C M\n/dev/x 9 1 8 1% /srv\n"},
+    return {"ansible.builtin.stat": lambda a: {"stat": {"exists": True, "isdir": True}},
+            "ansible.builtin.find": find, "conaktiv.server.host_command": command,
             "ansible.builtin.systemd_service": lambda a: {"status": {"LoadState": "loaded", "ActiveState": "inactive"}}}
 
 
@@ -210,10 +213,12 @@ def test_info_counts_its_round_trips_and_runs_under_check_mode(check_mode: bool,
 
 
 def test_failed_calls_are_counted_too(make_action: t.Callable[..., t.Any]):
-    modules = {**info_modules(), "ansible.builtin.slurp": lambda a: {"failed": True, "msg": f"Permission denied: {a['src']}"}}
+    modules = {**info_modules(), "conaktiv.server.host_command": lambda a: {
+        "rc": 1, "failed": True, "msg": "non-zero return code", "stderr": f"sh: 3: cannot open {a['argv'][4]}: Permission denied"}}
     action = make_action(info, {"server_path": SERVER}, modules=modules)
     result = action.run(task_vars={})
     assert result["failed"] is True
-    assert result["msg"] == f"ansible.builtin.slurp: Permission denied: {SERVER}/version.txt"
-    assert action.modules.names() == ["ansible.builtin.stat", "ansible.builtin.slurp"]
+    assert result["msg"] == (f"conaktiv.server.host_command: reading {SERVER}/version.txt failed: sh: 3: cannot open {SERVER}/version.txt: "
+                             "Permission denied")
+    assert action.modules.names() == ["ansible.builtin.stat", "conaktiv.server.host_command"]
     assert result["remote_calls"] == 2

@@ -3,13 +3,14 @@
 """The POSIX adapter's scripts (cutover, stage, backup, survey, commit, journaled command), run by this machine's real
 ``sh`` on a scratch folder.
 
-The adapter passes these scripts to ``ansible.builtin.command`` as ``sh -c SCRIPT name args...``; here the same argv is
+The adapter passes these scripts to ``conaktiv.server.host_command`` as ``sh -c SCRIPT name args...``; here the same argv is
 run directly, so what is asserted is what the host does: files moved, journal lines written (and readable by the
 journal's own parser), the report the adapter reads back.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import grp
 import hashlib
@@ -26,8 +27,9 @@ from ansible_collections.conaktiv.server.plugins.plugin_utils._cutover import Cu
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import parse_journal, read_journal
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import Access, Bracket, protecting
 from ansible_collections.conaktiv.server.plugins.plugin_utils._journal import entry_line, slot, with_slots
+from ansible_collections.conaktiv.server.plugins.modules import host_command
 from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import (
-    COMMIT_SCRIPT, SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT, SURVEY_SCRIPT, journaled, read_survey)
+    COMMIT_SCRIPT, READ_SCRIPT, SETTLE_BACKUP_SCRIPT, STAGE_SCRIPT, SURVEY_SCRIPT, journaled, read_survey)
 
 ITEMS = ("Server Database/Preferences", "cert.pem", "Resources/Hunspell")
 
@@ -488,3 +490,30 @@ def test_a_failing_journaled_command_writes_only_the_begin_and_keeps_its_exit_co
     result = run(journaled(["sh", "-c", "echo 'cannot stop' >&2; exit 7"], bracket))
     assert result.returncode == 7 and "cannot stop" in result.stderr
     assert [entry["event"] for entry in journal(tmp_path)] == ["begin"]
+
+
+# -- READ_SCRIPT, through the command module's own code ------------------------------------------------------
+
+
+def read(path: pathlib.Path) -> dict:
+    """What PosixHost's read gets back for ``path`` (the module's result: rc, stdout as the adapter sees it)."""
+    return host_command.run({"argv": ["sh", "-c", READ_SCRIPT, "conaktiv-read", str(path)]})
+
+
+def test_read_returns_every_byte_of_a_file(tmp_path):
+    data = "Zeile ü\n".encode() + bytes(range(256)) * 40 + b"\n\n"  # not UTF-8, more than one base64 line, two trailing line ends
+    (tmp_path / "f").write_bytes(data)
+    result = read(tmp_path / "f")
+    assert result["rc"] == 0, result
+    assert base64.b64decode(result["stdout"]) == data
+    (tmp_path / "empty").write_bytes(b"")
+    assert read(tmp_path / "empty")["rc"] == 0 and base64.b64decode(read(tmp_path / "empty")["stdout"]) == b""
+
+
+def test_read_tells_a_missing_file_from_an_unreadable_one(tmp_path):
+    assert read(tmp_path / "none")["rc"] == 3
+    (tmp_path / "dangling").symlink_to(tmp_path / "none")
+    assert read(tmp_path / "dangling")["rc"] == 3, "a dangling link reads as missing, as for ansible.builtin.slurp"
+    (tmp_path / "folder").mkdir()
+    result = read(tmp_path / "folder")
+    assert result["rc"] not in (0, 3) and result["failed"] and result["stderr"], result

@@ -7,11 +7,10 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import ssl
-import threading
 import typing as t
 
 import pytest
+from testservers import web
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils._control import TOKEN_HEADER, Control, ControlAuthError, ControlError
 from ansible_collections.conaktiv.server.plugins.plugin_utils._host import CommandResult, HttpResponse, http_response
@@ -167,9 +166,9 @@ class ActionModule(ActionBase):
 
 
 @pytest.mark.slow
-def test_the_real_uri_module_on_a_refused_a_silent_and_an_untrusted_port(run_action: t.Callable[..., list[dict[str, t.Any]]],
-                                                                         tls_cert: t.Any):
-    """What a user sees when the control interface does not answer, through ansible.builtin.uri itself."""
+def test_the_real_request_module_on_a_refused_a_silent_and_an_untrusted_port(run_action: t.Callable[..., list[dict[str, t.Any]]],
+                                                                             tls_cert: t.Any):
+    """What a user sees when the control interface does not answer, through the real module (conaktiv.server.host_request)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
@@ -177,20 +176,11 @@ def test_the_real_uri_module_on_a_refused_a_silent_and_an_untrusted_port(run_act
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     quiet = silent.getsockname()[1]
-    untrusted = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(tls_cert.cert), str(tls_cert.key))
-    untrusted.socket = context.wrap_socket(untrusted.socket, server_side=True)
-    thread = threading.Thread(target=untrusted.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     try:
-        urls = [f"http://127.0.0.1:{closed}", f"http://admin:pw-3e1c@127.0.0.1:{quiet}",
-                f"https://127.0.0.1:{untrusted.server_address[1]}"]
-        errors = [result["error"] for result in run_action(CONTROL_ACTION, [{"url": url} for url in urls])]
+        with web.serving(http.server.BaseHTTPRequestHandler, tls_cert) as untrusted:
+            urls = [f"http://127.0.0.1:{closed}", f"http://admin:pw-3e1c@127.0.0.1:{quiet}", untrusted]
+            errors = [result["error"] for result in run_action(CONTROL_ACTION, [{"url": url} for url in urls])]
     finally:
-        untrusted.shutdown()
-        untrusted.server_close()
-        thread.join(5)
         silent.close()
     assert errors[0] == f"the control interface at http://127.0.0.1:{closed} did not answer: Connection refused"
     assert errors[1] == f"the control interface at http://127.0.0.1:{quiet} did not answer: timed out"

@@ -14,13 +14,13 @@ import ftplib
 import http.server
 import os
 import socket
-import ssl
 import threading
 import time
 import typing as t
 from pathlib import Path
 
 import pytest
+from testservers import web
 
 from ansible_collections.conaktiv.server.plugins.plugin_utils import _download
 from ansible_collections.conaktiv.server.plugins.plugin_utils._download import DownloadError, fetch, file_name, ftp_steps, public_url, split_source
@@ -343,15 +343,8 @@ class PackageHandler(http.server.BaseHTTPRequestHandler):
 def http_server() -> t.Iterator[str]:
     """A package server on 127.0.0.1; yields its base URL and is shut down even when the test fails."""
     PackageHandler.requests = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PackageHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with web.serving(PackageHandler) as url:
+        yield url
 
 
 def test_http_download_with_basic_auth(tmp_path: Path, http_server: str):
@@ -547,20 +540,10 @@ def test_an_ftp_server_that_turns_the_connection_away_is_retried(greeting: bytes
 
 
 def test_an_untrusted_certificate_is_a_refusal_without_openssl_noise(tmp_path: Path, tls_cert: t.Any, sleeps: list[float]):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PackageHandler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(tls_cert.cert), str(tls_cert.key))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    url = f"https://conaktiv:{SECRET}@127.0.0.1:{server.server_address[1]}/pkg.zip"
-    try:
+    with web.serving(PackageHandler, tls_cert) as base:
+        url = f"{base.replace('://', f'://conaktiv:{SECRET}@')}/pkg.zip"
         with pytest.raises(DownloadError) as raised:
             fetch(url, str(tmp_path / "pkg.zip"), timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
     assert str(raised.value).startswith(f"downloading {public_url(url)} failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
     assert "_ssl.c" not in str(raised.value) and SECRET not in str(raised.value)
     assert raised.value.transient is False and sleeps == []
