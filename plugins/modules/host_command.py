@@ -26,12 +26,19 @@ description:
     a lone surrogate (Python's C(surrogateescape)), so a file name read by one call can be given to the next unchanged. Nothing
     is written to the host's system log (M(ansible.builtin.command) logs its arguments there unless C(no_log) is set).
     Standard input is empty without O(stdin).
-  - Needs Python 3 on the host (the interpreter Ansible discovers or C(ansible_python_interpreter)), nothing else.
+  - As with M(ansible.builtin.command), the call returns once the command has ended and its output stayed quiet for a second,
+    so a process it left running in the background (a server started with C(&)) does not keep the call waiting. A working
+    directory the user cannot read (after C(become) to another user) is left for the home folder, and a locale that is not
+    installed is replaced, as Ansible's own modules do.
+  - An argument holding a text ansible-core rewrites in such modules (its module replacer's markers) is refused before the
+    call.
+  - Needs Python 3.9 or later on the host (the interpreter Ansible discovers or C(ansible_python_interpreter)), nothing else.
 version_added: 0.2.0
 author:
   - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   argv:
     description:
@@ -44,6 +51,13 @@ options:
       - Text given to the command as its standard input, exactly (no newline is added).
     type: str
 attributes:
+  action:
+    support: full
+    details: The action plugin validates the arguments and refuses a text ansible-core rewrites in this module on the way.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: none
     details: Under C(--check) the command is not run and the task is skipped, as for a module without check mode support.
@@ -84,11 +98,18 @@ msg:
 
 import importlib
 import json
+import locale
+import os
+import pwd
+import selectors
 import subprocess  # nosec: B404 - running the one command given is the purpose of this module
+import tempfile
 
 # Filled in by ansible-core with the arguments (a bytes literal of their JSON); the placeholder string otherwise.
 ARGUMENTS = "<<INCLUDE_ANSIBLE_MODULE_COMPLEX_ARGS>>"
 ARGUMENT_SPEC = {"argv": {"type": "list", "elements": "str", "required": True}, "stdin": {"type": "str"}}
+# The locales AnsibleModule falls back to when the one inherited over ssh is not installed (get_best_parsable_locale).
+_FALLBACK_LOCALES = ("C.utf8", "C.UTF-8", "en_US.utf8", "en_US.UTF-8", "C", "POSIX")
 
 
 def _text(data: bytes) -> str:
@@ -110,6 +131,67 @@ def _problem(args: dict) -> str:
     return ""
 
 
+def _settle_process() -> None:
+    """What AnsibleModule does before a command runs: a working directory this user can read (after become to another user
+    the inherited one may not be: AnsibleModule._set_cwd), and a locale that exists (AnsibleModule._check_locale)."""
+    try:
+        readable = os.access(os.getcwd(), os.F_OK | os.R_OK)
+    except OSError:  # the folder was removed
+        readable = False
+    if not readable:
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:  # an account without a passwd entry (a container's)
+            home = "/"
+        for folder in (home, tempfile.gettempdir(), "/"):
+            if os.access(folder, os.F_OK | os.R_OK):
+                os.chdir(folder)
+                break
+    try:
+        locale.setlocale(locale.LC_ALL, "")
+    except locale.Error:
+        for name in _FALLBACK_LOCALES:
+            try:
+                locale.setlocale(locale.LC_ALL, name)
+            except locale.Error:
+                continue
+            os.environ.update(LANG=name, LC_ALL=name, LC_MESSAGES=name)
+            break
+
+
+def _communicate(process: subprocess.Popen, data: "bytes | None") -> "tuple[bytes, bytes]":
+    """Give ``data`` to the command and read both outputs, as AnsibleModule.run_command does: until the command has ended and
+    its pipes stayed quiet for a second, so that a background process it left holding a pipe (a server started with ``&``)
+    does not keep the call waiting."""
+    if data is not None:
+        try:
+            process.stdin.write(data)
+            process.stdin.close()
+        except BrokenPipeError:  # the command ended without reading it all: its exit code and output say why
+            pass
+    output = {process.stdout: b"", process.stderr: b""}
+    with selectors.DefaultSelector() as selector:
+        for pipe in output:
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ)
+        while True:
+            events = selector.select(1)
+            for key, _mask in events:
+                chunk = key.fileobj.read(32768)
+                if chunk:
+                    output[key.fileobj] += chunk
+                elif chunk is not None:  # end of file
+                    selector.unregister(key.fileobj)
+            if (not events or not selector.get_map()) and process.poll() is not None:
+                break
+            if not selector.get_map():
+                process.wait()
+                break
+    for pipe in output:
+        pipe.close()
+    return output[process.stdout], output[process.stderr]
+
+
 def run(args: dict) -> dict:
     """The module's result for ``args`` (the module arguments, with ansible-core's internal _ansible_* keys)."""
     problem = _problem(args)
@@ -118,20 +200,23 @@ def run(args: dict) -> dict:
     if args.get("_ansible_check_mode"):
         # What ansible-core's AnsibleModule answers for a module without check mode support.
         return {"skipped": True, "changed": False, "msg": "remote module (conaktiv.server.host_command) does not support check mode"}
+    _settle_process()
     data = args.get("stdin")
     try:
-        # Popen restores SIGPIPE for the child (restore_signals), as ansible.builtin.command's run_command does. run_command is
-        # AnsibleModule's, which this path does without (see the top of the file).
-        done = subprocess.run(  # nosec: B603 - argv is a list, no shell  # pylint: disable=ansible-bad-function
+        # Popen restores SIGPIPE for the child (restore_signals), as run_command does. run_command is AnsibleModule's,
+        # which this module does without (see the top of the file).
+        process = subprocess.Popen(  # nosec: B603 - argv is a list, no shell  # pylint: disable=ansible-bad-function
             [item.encode("utf-8", "surrogateescape") for item in args["argv"]],
-            input=None if data is None else data.encode("utf-8", "surrogateescape"),
-            stdin=subprocess.DEVNULL if data is None else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+            stdin=subprocess.DEVNULL if data is None else subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout, stderr = _communicate(process, None if data is None else data.encode("utf-8", "surrogateescape"))
     except OSError as exc:
         # As run_command: the error number as rc (2: no such file), its text as msg.
         return {"failed": True, "changed": False, "rc": exc.errno or 1, "stdout": "", "stderr": "", "msg": str(exc)}
-    result = {"changed": True, "rc": done.returncode, "stdout": _text(done.stdout), "stderr": _text(done.stderr),
-              "msg": "non-zero return code" if done.returncode else ""}
-    if done.returncode:
+    except (ValueError, UnicodeError) as exc:  # a NUL byte or a lone surrogate that is no byte in an argument
+        return {"failed": True, "changed": False, "rc": 257, "stdout": "", "stderr": "", "msg": f"the command cannot be run: {exc}"}
+    result = {"changed": True, "rc": process.returncode, "stdout": _text(stdout), "stderr": _text(stderr),
+              "msg": "non-zero return code" if process.returncode else ""}
+    if process.returncode:
         result["failed"] = True
     return result
 

@@ -23,14 +23,19 @@ description:
   - The collection's action plugins talk to the ConAktiv server's control interface through it. It is not meant for
     playbooks; use M(ansible.builtin.uri) there.
   - A user and password in O(url) are sent as HTTP basic authentication (as M(ansible.builtin.uri) does) and never shown.
-    Proxies come from the host's environment (C(https_proxy), C(no_proxy)), redirects of GET requests are followed.
-  - Nothing is written to the host's system log, so the headers (which may carry a token) stay out of it.
-  - Needs Python 3 on the host, nothing else.
+    Proxies come from the host's environment (C(https_proxy), C(no_proxy)). Redirects of GET requests are followed; for
+    any other method the redirect is the answer (as M(ansible.builtin.uri) with O(ansible.builtin.uri#module:follow_redirects=safe)).
+  - Nothing is written to the host's system log, so the headers (which may carry a token) stay out of it; no header value
+    appears in the result, also not in an error.
+  - The certificate authorities are OpenSSL's defaults, or the system's bundle where those name none that exists.
+  - An argument holding a text ansible-core rewrites in such modules is refused before the call.
+  - Needs Python 3.9 or later on the host, nothing else.
 version_added: 0.2.0
 author:
   - conaktiv.server developers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   url:
     description:
@@ -64,6 +69,13 @@ options:
     type: bool
     default: true
 attributes:
+  action:
+    support: full
+    details: The action plugin validates the arguments and refuses a text ansible-core rewrites in this module on the way.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: none
     details: Under C(--check) nothing is sent and the task is skipped, as for a module without check mode support.
@@ -109,6 +121,7 @@ import base64
 import http.client
 import importlib
 import json
+import os
 import ssl
 import urllib.error
 import urllib.parse
@@ -116,6 +129,8 @@ import urllib.request
 
 # Filled in by ansible-core with the arguments (a bytes literal of their JSON); the placeholder string otherwise.
 ARGUMENTS = "<<INCLUDE_ANSIBLE_MODULE_COMPLEX_ARGS>>"
+# Where the systems this collection runs on keep their certificate authorities (Debian/Ubuntu, RHEL/Fedora, SUSE, macOS).
+_SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem")
 ARGUMENT_SPEC = {
     "url": {"type": "str", "required": True},
     "method": {"type": "str", "choices": ["GET", "POST", "PUT", "DELETE"], "default": "GET"},
@@ -139,6 +154,10 @@ def _problem(args: dict) -> str:
     headers = args.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(key, str) and isinstance(value, str) for key, value in headers.items()):
         return "headers must be a mapping of texts"
+    # Named, never shown: a header value may be the token (http.client would name it in its error).
+    broken = sorted(key for key, value in headers.items() if any(char in key + value for char in "\r\n\0"))
+    if broken:
+        return f"the value of header {broken[0]!r} holds a line break or a NUL character, which HTTP does not allow"
     if not isinstance(args.get("timeout", 30), int) or isinstance(args.get("timeout"), bool) or args.get("timeout", 30) <= 0:
         return "timeout must be a positive number of seconds"
     if not isinstance(args.get("validate_certs", True), bool):
@@ -149,7 +168,7 @@ def _problem(args: dict) -> str:
 def _request(args: dict) -> urllib.request.Request:
     """The request: a user and password in the URL become basic authentication, the body JSON."""
     parts = urllib.parse.urlsplit(args["url"])
-    headers = dict(args.get("headers") or {})
+    headers = {"User-Agent": "ansible-httpget", **(args.get("headers") or {})}  # ansible.builtin.uri's default agent
     if parts.username is not None:
         credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         headers.setdefault("Authorization", "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii"))
@@ -159,6 +178,33 @@ def _request(args: dict) -> urllib.request.Request:
         data = json.dumps(args["body"]).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
     return urllib.request.Request(urllib.parse.urlunsplit(parts), data=data, headers=headers, method=args.get("method", "GET"))
+
+
+class _GetRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect of a GET or HEAD only; any other answer 3xx is the answer (ansible.builtin.uri's follow_redirects
+    "safe"). urllib would repeat a redirected POST as a GET, without its body."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments,too-many-positional-arguments
+        if req.get_method() not in ("GET", "HEAD"):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _tls(validate: bool) -> ssl.SSLContext:
+    """OpenSSL's defaults, plus the system's bundle where those name none that exists (Python builds of python.org on macOS;
+    ansible.builtin.uri looks in the same places, module_utils/urls.py get_ca_certs)."""
+    context = ssl.create_default_context()
+    if not validate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    paths = ssl.get_default_verify_paths()
+    if not (paths.cafile and os.path.isfile(paths.cafile)) and not (paths.capath and os.path.isdir(paths.capath)):
+        for bundle in _SYSTEM_BUNDLES:
+            if os.path.isfile(bundle):
+                context.load_verify_locations(cafile=bundle)
+                break
+    return context
 
 
 def _answer(status: int, body: bytes) -> dict:
@@ -177,11 +223,7 @@ def run(args: dict) -> dict:
         return {"failed": True, "changed": False, "status": -1, "msg": problem}
     if args.get("_ansible_check_mode"):
         return {"skipped": True, "changed": False, "msg": "remote module (conaktiv.server.host_request) does not support check mode"}
-    context = ssl.create_default_context()
-    if not args.get("validate_certs", True):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=_tls(args.get("validate_certs", True))), _GetRedirectsOnly)
     reason: object
     try:
         with opener.open(_request(args), timeout=args.get("timeout", 30)) as response:
@@ -196,8 +238,10 @@ def run(args: dict) -> dict:
         return _answer(exc.code, body)
     except urllib.error.URLError as exc:
         reason = exc.reason
-    except (OSError, ValueError, http.client.HTTPException) as exc:  # a timeout while reading, a reset connection, a malformed answer
+    except (OSError, http.client.HTTPException) as exc:  # a timeout while reading, a reset connection, a malformed answer
         reason = exc
+    except ValueError as exc:  # what http.client refuses to send; its text may quote the request: only its kind
+        reason = f"the request cannot be sent ({type(exc).__name__}): check the URL"
     # The reason only, never the request: its headers and URL may carry a token or a password.
     return {"failed": True, "changed": False, "status": -1, "msg": str(reason) or type(reason).__name__}
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import pathlib
 import time
 import typing as t
-
-from ansible.executor.module_common import REPLACER_COMPLEX, REPLACER_JSONARGS, REPLACER_SELINUX, REPLACER_VERSION
+import urllib.parse
 
 from ._cutover import CutoverPlan, CutoverReport, posix_argv, read_posix_report
 from ._host import Access, Bracket, CommandResult, Host, HttpResponse, PathStat, SettledBackup, Survey, Write, http_response
+from ._jsonargs import refusal, rewritten_text
 from ._runner import ModuleFailed, failure_message
 from ._service import ServiceError
 from ._time_zone import HostZone, posix_zone
@@ -24,23 +23,13 @@ from ._time_zone import HostZone, posix_zone
 COMMAND = "conaktiv.server.host_command"
 #: Asks the control interface, from the host: ansible.builtin.uri's request and answer, in a tenth of its time on the host.
 REQUEST = "conaktiv.server.host_request"
-#: Texts ansible-core replaces anywhere in a JSON-arguments module it sends, also inside the arguments it has just written
-#: into it (executor/module_common.py, module substyle "jsonargs": the version, the arguments twice, the SELinux file
-#: systems and the syslog facility, in that order). An argument holding one would be changed on the way, or end the string
-#: the arguments are in: such an argument is refused before the call.
-REWRITTEN_BY_ANSIBLE = tuple(marker.strip(b'"').decode("ascii")
-                             for marker in (REPLACER_VERSION, REPLACER_COMPLEX, REPLACER_SELINUX, REPLACER_JSONARGS)) + ("syslog.LOG_USER",)
 
 
-def _refuse_rewritten(module: str, values: t.Iterable[str], secret: bool = False) -> None:
-    """Fail before the call when an argument holds a text ansible-core would rewrite (:data:`REWRITTEN_BY_ANSIBLE`); the
-    argument is named only when it is no ``secret``."""
-    for value in values:
-        rewritten = next((marker for marker in REWRITTEN_BY_ANSIBLE if marker in value), None)
-        if rewritten:
-            what = "an argument" if secret else repr(value[:200])
-            raise ModuleFailed(module, f"refusing to send {what} to the host: it holds {rewritten!r}, which ansible-core would rewrite "
-                                       "on the way", {})
+def _refuse_rewritten(module: str, args: dict[str, t.Any]) -> None:
+    """Fail before the call when an argument holds a text ansible-core would rewrite (:mod:`._jsonargs`)."""
+    marker = rewritten_text(args)
+    if marker:
+        raise ModuleFailed(module, refusal(module, marker), {})
 
 
 class PosixHost(Host):
@@ -236,7 +225,7 @@ class PosixHost(Host):
 
     def _command(self, args: dict[str, t.Any], probe: bool = False) -> dict[str, t.Any]:
         """Run :data:`COMMAND` with ``args`` (``argv``, optional ``stdin``); its result, a failure included."""
-        _refuse_rewritten(COMMAND, [*args["argv"], args.get("stdin") or ""])
+        _refuse_rewritten(COMMAND, args)
         return self.runner.module(COMMAND, args, probe=probe, allow_failure=True)
 
     def run(self, command: list[str], probe: bool = False) -> CommandResult:
@@ -360,10 +349,11 @@ class PosixHost(Host):
         args: dict[str, t.Any] = {"url": url, "method": method, "headers": headers, "timeout": timeout}
         if body is not None:
             args["body"] = body
-        _refuse_rewritten(REQUEST, [url, *headers.values(), json.dumps(body)], secret=True)
-        # The headers carry the control token: pipelined, so that it is never written to a file on the host (Runner), and
-        # kept out of Ansible's own output.
-        result = self.runner.module(REQUEST, args, probe=method == "GET", allow_failure=True, no_log=bool(headers))
+        _refuse_rewritten(REQUEST, args)
+        # The headers carry the control token, the URL may carry a password: pipelined, so that neither is ever written to a
+        # file on the host (Runner), and kept out of Ansible's own output.
+        secret = bool(headers) or urllib.parse.urlsplit(url).password is not None
+        result = self.runner.module(REQUEST, args, probe=method == "GET", allow_failure=True, no_log=secret)
         return http_response(result, "status")
 
 

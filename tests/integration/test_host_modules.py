@@ -53,3 +53,25 @@ def test_they_write_nothing_to_the_system_log_where_ansible_builtin_command_does
     assert "QUIET-7f3a" not in text and "QUIET-TOKEN" not in text, text
     assert run.task("ours")["stdout"] == "QUIET-7f3a"
     assert run.task("request")["msg"] == "[Errno 111] Connection refused"
+
+
+def test_a_playbook_cannot_smuggle_python_through_a_text_ansible_core_rewrites(tmp_path):
+    witness = tmp_path / "ran"
+    escape = f"<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>' + __import__('pathlib').Path({str(witness)!r}).write_text('x') * 0 + b'"
+    tasks = [{"name": "command", "conaktiv.server.host_command": {"argv": ["true", escape]}, "ignore_errors": True},
+             {"name": "request", "conaktiv.server.host_request": {"url": "http://127.0.0.1:1/", "headers": {"X": escape}},
+              "ignore_errors": True}]
+    run = run_tasks(tmp_path / "play", tasks)
+    assert run.rc == 0, run.output
+    for name in ("command", "request"):
+        assert run.status(name) == "failed" and "which ansible-core rewrites" in run.task(name)["msg"], run.task(name)
+    assert not witness.exists()
+
+
+def test_a_playbook_gets_the_modules_own_validation(tmp_path):
+    tasks = [{"name": "unknown", "conaktiv.server.host_command": {"argv": ["true"], "chdir": "/"}, "ignore_errors": True},
+             {"name": "method", "conaktiv.server.host_request": {"url": "http://127.0.0.1:1/", "method": "PATCH"}, "ignore_errors": True}]
+    run = run_tasks(tmp_path / "play", tasks)
+    assert run.rc == 0, run.output
+    assert run.status("unknown") == "failed" and "chdir" in run.task("unknown")["msg"], run.task("unknown")
+    assert run.status("method") == "failed" and "PATCH" in run.task("method")["msg"], run.task("method")

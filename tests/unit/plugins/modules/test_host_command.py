@@ -12,7 +12,10 @@ import ast
 import inspect
 import pathlib
 import re
+import json
+import subprocess
 import sys
+import time
 import typing as t
 from unittest import mock
 
@@ -23,7 +26,8 @@ from jsonargs import run_as_file as module_as_file
 from jsonargs import send as send_module
 
 from ansible_collections.conaktiv.server.plugins.modules import host_command
-from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import REWRITTEN_BY_ANSIBLE, PosixHost
+from ansible_collections.conaktiv.server.plugins.plugin_utils._jsonargs import REWRITTEN_BY_ANSIBLE, rewritten_text
+from ansible_collections.conaktiv.server.plugins.plugin_utils._posix_host import PosixHost
 from ansible_collections.conaktiv.server.plugins.plugin_utils._runner import ModuleFailed, Runner
 
 MODULE = pathlib.Path(host_command.__file__)
@@ -36,6 +40,16 @@ def send(args: dict[str, t.Any]) -> dict[str, t.Any]:
 
 def run_as_file(args: dict[str, t.Any], tmp_path: pathlib.Path) -> dict[str, t.Any]:
     return module_as_file("host_command", args, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["host_command", "host_request"])
+def test_the_markers_appear_once_each_where_they_belong(name: str):
+    """ansible-core replaces every occurrence: one marker line (the style), one arguments string, nothing else."""
+    text = (MODULE.parent / f"{name}.py").read_text(encoding="utf-8")
+    assert text.count("<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>") == 1 and text.count('"<<INCLUDE_ANSIBLE_MODULE_COMPLEX_ARGS>>"') == 1
+    assert all(text.count(marker) == 0 for marker in REWRITTEN_BY_ANSIBLE
+               if marker not in ("<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>", "<<INCLUDE_ANSIBLE_MODULE_COMPLEX_ARGS>>"))
+    assert "ansible.module_utils import" not in text and "from ansible.module_utils" not in text, "it would become AnsiballZ"
 
 
 def test_it_is_sent_as_it_is_without_ansiballz():
@@ -54,8 +68,38 @@ def test_it_runs_the_command_with_stdin_exactly():
     assert result["stderr"] == "err", "the last line break is dropped, as ansible.builtin.command does"
 
 
-def test_without_stdin_the_command_reads_nothing():
-    assert send({"argv": ["sh", "-c", "wc -c"]})["stdout"].strip() == "0"
+def test_without_stdin_the_command_reads_an_empty_stdin():
+    assert send({"argv": ["readlink", "/proc/self/fd/0"]})["stdout"] == "/dev/null"
+
+
+def test_a_background_process_holding_the_output_does_not_keep_the_call_waiting():
+    """A start command that leaves the server running in the background with its stderr: the call returns once the command
+    ended and the pipes were quiet for a second (AnsibleModule.run_command's rule), not when the server ends."""
+    began = time.monotonic()
+    result = send({"argv": ["sh", "-c", "sleep 30 >&2 & echo started"]})
+    assert result["rc"] == 0 and result["stdout"] == "started"
+    assert time.monotonic() - began < 15
+
+
+def test_a_command_that_ends_without_reading_its_stdin_reports_its_own_failure():
+    result = send({"argv": ["sh", "-c", "echo 'cannot create the folder' >&2; exit 5"], "stdin": "x" * 1_000_000})
+    assert result["rc"] == 5 and result["stderr"] == "cannot create the folder", "not a broken pipe"
+
+
+def test_an_unreadable_working_directory_is_left_as_ansible_module_does(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    built = build_module("host_command", {"argv": ["sh", "-c", "pwd"]})
+    done = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0"', sys.executable], input=built.b_module_data,
+                          capture_output=True, check=False, timeout=60)
+    result = json.loads(done.stdout)
+    assert result["rc"] == 0 and result["stdout"] in (str(pathlib.Path.home()), "/tmp", "/"), result
+    assert result["stderr"] == "", "no shell warning about the working directory"
+
+
+def test_an_argument_that_cannot_be_passed_fails_the_call():
+    result = send({"argv": ["echo", "a\x00b"]})
+    assert result["failed"] is True and result["rc"] == 257 and "null byte" in result["msg"]
 
 
 def test_arguments_arrive_unchanged():
@@ -133,13 +177,32 @@ def test_an_argument_with_such_a_text_would_be_rewritten_on_the_way():
     assert result["stdout"] != "<<SELINUX_SPECIAL_FILESYSTEMS>>"
 
 
+def test_an_argument_with_the_arguments_marker_and_a_quote_would_run_as_python_on_the_host(tmp_path):
+    """The worst case the refusal prevents: the JSON written a second time into the bytes literal ends it."""
+    witness = tmp_path / "ran"
+    escape = f"<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>' + __import__('pathlib').Path({str(witness)!r}).write_text('x') * 0 + b'"
+    built = build_module("host_command", {"argv": ["true", escape]})
+    subprocess.run([sys.executable], input=built.b_module_data, capture_output=True, check=False, timeout=60)
+    assert witness.exists(), "ansible-core's substitution is what it was when the refusal was written"
+    assert rewritten_text({"argv": ["true", escape]}) == "<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>"
+
+
+def test_the_check_looks_into_every_key_and_value():
+    assert rewritten_text({"headers": {"X-syslog.LOG_USER": "v"}}) == "syslog.LOG_USER"
+    assert rewritten_text({"body": {"items": [1, {"a": "<<SELINUX_SPECIAL_FILESYSTEMS>>"}]}}) == "<<SELINUX_SPECIAL_FILESYSTEMS>>"
+    assert rewritten_text({"argv": ["ls", "/srv/<<INCLUDE_ANSIBLE_MODULE", "x"], "stdin": None, "n": 5}) is None
+
+
 @pytest.mark.parametrize("marker", REWRITTEN_BY_ANSIBLE)
 def test_posix_host_refuses_such_an_argument_before_any_call(marker: str):
     action = mock.Mock()
     action._task.check_mode = False  # pylint: disable=protected-access
     host = PosixHost(Runner(action, {"inventory_hostname": "crm"}))
-    with pytest.raises(ModuleFailed, match="ansible-core would rewrite"):
+    with pytest.raises(ModuleFailed, match="which ansible-core rewrites in the module it sends"):
         host.run(["ls", f"/srv/x{marker}y"])
-    with pytest.raises(ModuleFailed, match="ansible-core would rewrite"):
+    with pytest.raises(ModuleFailed, match="which ansible-core rewrites"):
         host._command({"argv": ["cat"], "stdin": f"manifest {marker}"})  # pylint: disable=protected-access
+    with pytest.raises(ModuleFailed, match="which ansible-core rewrites") as raised:
+        host.http("POST", "http://127.0.0.1:2049/api/message", {"X-ConAktiv-Token": "tok-77"}, {"text": f"bye {marker}"})
+    assert "tok-77" not in str(raised.value) and "bye" not in str(raised.value), "the argument itself is not shown"
     action._execute_module.assert_not_called()  # pylint: disable=protected-access

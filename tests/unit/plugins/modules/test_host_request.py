@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import http.server
 import json
+import os
 import socket
 import typing as t
 
@@ -27,6 +29,12 @@ class Recorder(http.server.BaseHTTPRequestHandler):
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.received.append({"method": self.command, "path": self.path, "headers": {key.lower(): value for key, value in self.headers.items()}, "body": body})
+        if self.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", "/json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status, kind, text = {"/json": (200, "application/json", '{"state": "ready", "users": ["anna"]}'),
                               "/missing": (404, "application/json", '{"error": "no such thing"}'),
                               "/broken": (500, "text/html", "<html>oops</html>")}.get(self.path, (200, "text/plain", "plain ü"))
@@ -101,7 +109,8 @@ def test_no_answer_fails_with_the_reason_only():
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     refused = send("host_request", {"url": f"http://127.0.0.1:{closed}/x", "headers": {"X-ConAktiv-Token": TOKEN}})
-    assert refused["failed"] is True and refused["status"] == -1 and refused["msg"] == "[Errno 111] Connection refused"
+    assert refused["failed"] is True and refused["status"] == -1
+    assert refused["msg"] == f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(4)
@@ -142,3 +151,25 @@ def test_run_as_a_file_it_reads_its_arguments_through_ansible_module(tmp_path):
     with serving() as url:
         result = run_as_file("host_request", {"url": f"{url}/missing"}, tmp_path)
     assert result["status"] == 404 and result["json"] == {"error": "no such thing"}
+
+
+def test_a_get_follows_a_redirect_other_methods_get_the_redirect_as_their_answer():
+    with serving() as url:
+        followed = send("host_request", {"url": f"{url}/moved"})
+        posted = send("host_request", {"url": f"{url}/moved", "method": "POST", "body": {"text": "bye"}})
+    assert followed["status"] == 200 and followed["json"]["state"] == "ready"
+    assert posted["status"] == 302 and "failed" not in posted, "not repeated as a GET without its body"
+    assert [(entry["method"], entry["path"]) for entry in Recorder.received] == [("GET", "/moved"), ("GET", "/json"), ("POST", "/moved")]
+
+
+def test_a_header_value_http_cannot_carry_is_refused_without_showing_it():
+    with serving() as url:
+        result = send("host_request", {"url": f"{url}/json", "headers": {"X-ConAktiv-Token": f"{TOKEN}\n"}})
+    assert result["failed"] is True and "X-ConAktiv-Token" in result["msg"] and "line break" in result["msg"]
+    assert TOKEN not in json.dumps(result) and Recorder.received == []
+
+
+def test_the_user_agent_is_ansible_uris():
+    with serving() as url:
+        send("host_request", {"url": f"{url}/json"})
+    assert Recorder.received[0]["headers"]["user-agent"] == "ansible-httpget"

@@ -430,5 +430,6 @@ def test_requests_carrying_the_token_are_not_logged_on_the_host():
     action._task.no_log = False
     host.http("GET", "http://127.0.0.1:2049/api/status", {"X-ConAktiv-Token": "tok"})
     host.http("GET", "http://127.0.0.1:2049/api/status", {})
+    host.http("GET", "http://admin:pw@127.0.0.1:2049/api/status", {})  # a password in the URL is a secret too
     host.stat("/srv")
-    assert seen == [True, False, False] and action._task.no_log is False
+    assert seen == [True, False, True, False] and action._task.no_log is False
