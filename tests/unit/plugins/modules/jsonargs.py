@@ -6,7 +6,9 @@ arguments written into the file) and run by Python reading the file from stdin, 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import typing as t
@@ -24,9 +26,9 @@ def build(name: str, args: dict[str, t.Any]) -> module_common._BuiltModule:  # p
                                        templar=Templar(loader=DataLoader()), task_vars={"ansible_python_interpreter": sys.executable})
 
 
-def send(name: str, args: dict[str, t.Any], timeout: float = 60) -> dict[str, t.Any]:
-    """Run the built module as a pipelined call does (the file on Python's stdin) and return its JSON result."""
-    done = subprocess.run([sys.executable], input=build(name, args).b_module_data, capture_output=True, check=False, timeout=timeout)
+def send(name: str, args: dict[str, t.Any], timeout: float = 60, python: str = sys.executable) -> dict[str, t.Any]:
+    """Run the built module as a pipelined call does (the file on ``python``'s stdin) and return its JSON result."""
+    done = subprocess.run([python], input=build(name, args).b_module_data, capture_output=True, check=False, timeout=timeout)
     assert done.stderr == b"", done.stderr.decode(errors="replace")
     return json.loads(done.stdout)
 
@@ -38,3 +40,18 @@ def run_as_file(name: str, args: dict[str, t.Any], tmp_path: pathlib.Path) -> di
     done = subprocess.run([sys.executable, str(MODULES / f"{name}.py"), str(args_file)], capture_output=True, text=True, check=False,
                           timeout=60)
     return json.loads(done.stdout)
+
+
+def target_pythons() -> list[str]:
+    """The Pythons of this machine a host may have, from 3.9 (the oldest ansible-core 2.21 runs modules on) to this one:
+    on PATH (not pyenv's shims, which want a version chosen) or among pyenv's versions."""
+    pyenv = pathlib.Path(os.environ.get("PYENV_ROOT") or pathlib.Path.home() / ".pyenv") / "versions"
+    found = {}
+    for minor in range(9, sys.version_info[1] + 1):
+        candidates = [shutil.which(f"python3.{minor}") or "", *map(str, sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}")))]
+        for path in candidates:
+            if path and "shims" not in pathlib.Path(path).parts and \
+                    subprocess.run([path, "-c", ""], capture_output=True, check=False, timeout=30).returncode == 0:
+                found[f"3.{minor}"] = path
+                break
+    return list(found.values())

@@ -24,6 +24,7 @@ from ansible.executor import module_common
 from jsonargs import build as build_module
 from jsonargs import run_as_file as module_as_file
 from jsonargs import send as send_module
+from jsonargs import target_pythons
 
 from ansible_collections.conaktiv.server.plugins.modules import host_command
 from ansible_collections.conaktiv.server.plugins.plugin_utils._jsonargs import REWRITTEN_BY_ANSIBLE, rewritten_text
@@ -206,3 +207,10 @@ def test_posix_host_refuses_such_an_argument_before_any_call(marker: str):
         host.http("POST", "http://127.0.0.1:2049/api/message", {"X-ConAktiv-Token": "tok-77"}, {"text": f"bye {marker}"})
     assert "tok-77" not in str(raised.value) and "bye" not in str(raised.value), "the argument itself is not shown"
     action._execute_module.assert_not_called()  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("python", target_pythons())
+def test_both_modules_run_on_every_python_a_host_may_have(python: str):
+    """Nothing newer than the oldest target Python: the modules are not compiled on the controller."""
+    assert send_module("host_command", {"argv": ["cat"], "stdin": "ü"}, python=python)["stdout"] == "ü"
+    assert send_module("host_request", {"url": "http://127.0.0.1:1/"}, python=python)["status"] == -1
