@@ -33,7 +33,8 @@ def _refuse_rewritten(module: str, args: dict[str, t.Any]) -> None:
 
 
 class PosixHost(Host):
-    """Maps host operations onto ``ansible.builtin`` (and ``community.general.archive``)."""
+    """Maps host operations onto shell scripts run by ``conaktiv.server.host_command``, requests of ``conaktiv.server.host_request``,
+    and ``ansible.builtin`` modules (and ``community.general.archive``) where a module does the job in one call."""
 
     family = "posix"
     flavour = pathlib.PurePosixPath
