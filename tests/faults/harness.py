@@ -94,7 +94,15 @@ def kill_controller(process: subprocess.Popen[str]) -> list[int]:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return [pid for pid in below if pid not in controllers and "ansible" in _cmdline(pid).lower()]
+    return [pid for pid in below if pid not in controllers and _is_module_process(_cmdline(pid))]
+
+
+def _is_module_process(command: str) -> bool:
+    """Whether a process (its NUL-separated command line) is a module call on its way: a pipelined one is the interpreter alone,
+    reading the module from stdin (whatever folder the checkout is in); one through the remote temporary folder names its
+    file there (ansible-tmp-..., AnsiballZ_...)."""
+    argv = [part for part in command.split("\0") if part]
+    return bool(argv) and ((len(argv) == 1 and os.path.basename(argv[0]).startswith("python")) or "ansible" in command.lower())
 
 
 def wait_gone(pids: list[int], timeout: float = 120) -> None:
