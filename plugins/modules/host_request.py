@@ -158,7 +158,8 @@ def _problem(args: dict) -> str:
     broken = sorted(key for key, value in headers.items() if any(char in key + value for char in "\r\n\0"))
     if broken:
         return f"the value of header {broken[0]!r} holds a line break or a NUL character, which HTTP does not allow"
-    if not isinstance(args.get("timeout", 30), int) or isinstance(args.get("timeout"), bool) or args.get("timeout", 30) <= 0:
+    timeout = args.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         return "timeout must be a positive number of seconds"
     if not isinstance(args.get("validate_certs", True), bool):
         return "validate_certs must be true or false"

@@ -8,6 +8,7 @@ without a user-info part.
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import http.client
 import os
@@ -220,16 +221,24 @@ def private_folder(path: str) -> None:
         os.chmod(path, 0o700)
 
 
-def private_copy(source: str, target: str) -> None:
-    """Copy a controller file to ``target``, readable by the user running Ansible only (0600), renamed into place."""
+@contextlib.contextmanager
+def _partial(target: str) -> t.Iterator[t.BinaryIO]:
+    """A file beside ``target`` to write it into (0600: mkstemp), renamed to ``target`` when the block ends without an error,
+    removed otherwise: ``target`` is never half written."""
     handle, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".partial-")
     try:
-        with os.fdopen(handle, "wb") as dest, open(source, "rb") as src:
-            shutil.copyfileobj(src, dest, _CHUNK)
+        with os.fdopen(handle, "wb") as dest:
+            yield dest
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+
+
+def private_copy(source: str, target: str) -> None:
+    """Copy a controller file to ``target``, readable by the user running Ansible only (0600), renamed into place."""
+    with _partial(target) as dest, open(source, "rb") as src:
+        shutil.copyfileobj(src, dest, _CHUNK)
 
 
 def fetch(source: str, target: str, *, username: str | None = None, password: str | None = None, validate_certs: bool = True,
@@ -250,16 +259,14 @@ def fetch(source: str, target: str, *, username: str | None = None, password: st
         return
     delay = backoff
     for attempt in range(1, attempts + 1):
-        handle, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".partial-")
         try:
-            with os.fdopen(handle, "wb") as dest:
+            with _partial(target) as dest:
                 if scheme in ("ftp", "ftps"):
                     _ftp(parts, dest, tls=scheme == "ftps", username=username, password=password,
                          validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
                 else:
                     _http(source, dest, username=username, password=password, validate_certs=validate_certs,
                           ca_path=ca_path, timeout=timeout)
-            os.replace(partial, target)
             return
         except DownloadError as exc:
             if not exc.transient:
@@ -270,6 +277,3 @@ def fetch(source: str, target: str, *, username: str | None = None, password: st
                 raise DownloadError(f"{exc} (tried {attempts} times)", transient=True) from exc
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
