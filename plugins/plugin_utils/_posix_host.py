@@ -572,7 +572,11 @@ if [ -n "$probe" ] && [ -d "$probe" ]; then
 fi
 count=$1; shift; i=0
 while [ "$i" -lt "$count" ]; do
-  if [ -f "$1" ]; then printf 'F %s ' "$i"; b64 < "$1"; echo; else echo "F $i -"; fi
+  if [ -f "$1" ]; then
+    # A file there that cannot be read fails the look: read as empty, a run journal would be a wrong decision.
+    data=$(base64 < "$1") || { echo "cannot read $1" >&2; exit 1; }
+    printf 'F %s %s\n' "$i" "$(printf '%s' "$data" | tr -d '\n')"
+  else echo "F $i -"; fi
   shift; i=$((i + 1))
 done
 count=$1; shift; i=0

@@ -18,7 +18,9 @@ import json
 import os
 import pathlib
 import pwd
+import shutil
 import subprocess
+import tempfile
 import zipfile
 
 import pytest
@@ -517,3 +519,22 @@ def test_read_tells_a_missing_file_from_an_unreadable_one(tmp_path):
     (tmp_path / "folder").mkdir()
     result = read(tmp_path / "folder")
     assert result["rc"] not in (0, 3) and result["failed"] and result["stderr"], result
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to look as another user")
+def test_the_survey_fails_on_a_file_it_cannot_read_instead_of_reading_it_as_empty():
+    """An unreadable run journal read as empty would be a wrong decision (a free lock, nothing to resume)."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="conaktiv-survey-"))  # not below tmp_path, whose parents only root may enter
+    try:
+        folder.chmod(0o755)
+        journal = folder / "journal.jsonl"
+        journal.write_text('{"event": "begin"}\n', encoding="utf-8")
+        journal.chmod(0o600)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        done = run([*as_nobody, "sh", "-c", SURVEY_SCRIPT, "survey", "0", "1", str(journal), "0", "0", "0"])
+        assert done.returncode == 1 and f"cannot read {journal}" in done.stderr, (done.stdout, done.stderr)
+        journal.chmod(0o644)
+        done = run([*as_nobody, "sh", "-c", SURVEY_SCRIPT, "survey", "0", "1", str(journal), "0", "0", "0"])
+        assert done.returncode == 0 and read_survey(done.stdout, [], [str(journal)], [], [], []).texts[str(journal)] == '{"event": "begin"}\n'
+    finally:
+        shutil.rmtree(folder)
